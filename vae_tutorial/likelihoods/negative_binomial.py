@@ -1,0 +1,49 @@
+r"""Negative binomial likelihood for over-dispersed counts (mean :math:`\mu`, dispersion :math:`r`).
+
+.. math::
+
+    \log p(x\mid z) = \sum_{d=1}^D\Bigl[\log\Gamma(x_d + r_d) - \log\Gamma(r_d) - \log x_d!
+    + r_d\log\frac{r_d}{r_d+\mu_d} + x_d\log\frac{\mu_d}{r_d+\mu_d}\Bigr],
+
+with :math:`\mu_d = \mathrm{softplus}(r^{(1)}_d) + \mu_{\min}`,
+:math:`r_d = \mathrm{softplus}(r^{(2)}_d) + r_{\min}`. Mean :math:`\mu`, variance
+:math:`\mu + \mu^2/r`: always at least the Poisson's, tending to it as :math:`r\to\infty`.
+In torch's parametrisation this is ``NegativeBinomial(total_count=r, logits=log mu - log r)``.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+from torch.distributions import NegativeBinomial, constraints
+
+from .. import representations
+from .base import LikelihoodHead, positive
+
+
+class NegativeBinomialHead(LikelihoodHead):
+    """Mean and dispersion per dimension, each through softplus with a small floor."""
+
+    name = "negative_binomial"
+    params_per_dim = 2
+    support = constraints.nonnegative_integer
+    expects = "whole-number counts 0, 1, 2, ..."
+    discrete = True
+
+    def __init__(
+        self, min_mean: float = 1e-6, min_dispersion: float = 1e-3, validate_args: bool = True
+    ) -> None:
+        super().__init__(validate_args)
+        self.min_mean, self.min_dispersion = float(min_mean), float(min_dispersion)
+
+    def representation(self, levels: Tensor) -> Tensor:
+        return representations.levels(levels)
+
+    def encoder_input(self, x: Tensor) -> Tensor:
+        return x / (representations.NUM_LEVELS - 1)
+
+    def distribution(self, raw_mean: Tensor, raw_dispersion: Tensor) -> NegativeBinomial:
+        mean = positive(raw_mean, self.min_mean)
+        dispersion = positive(raw_dispersion, self.min_dispersion)
+        logits = torch.log(mean) - torch.log(dispersion)
+        return NegativeBinomial(total_count=dispersion, logits=logits, validate_args=False)

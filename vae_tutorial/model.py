@@ -1,0 +1,132 @@
+r"""The VAE's pieces: prior p(z), encoder q_phi(z|x), decoder p_theta(x|z) = head(f_theta(z)).
+
+================  ==========================================  ===============================
+piece             what it is                                  chosen / learned
+================  ==========================================  ===============================
+prior             :math:`p(z) = \mathcal N(0, I)`             chosen
+decoder + head    :math:`p_\theta(x\mid z)`, a distribution   family chosen, network learned
+                  whose parameters a network computes
+encoder           :math:`q_\phi(z\mid x) = \mathcal N(\mu_\phi(x),
+                  \operatorname{diag}\sigma^2_\phi(x))`       family chosen, network learned
+================  ==========================================  ===============================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch.distributions import Distribution, Independent, Normal
+
+from .likelihoods.base import HeadDistribution, LikelihoodHead
+
+
+def mlp(sizes: Sequence[int], activation: type[nn.Module] = nn.Tanh) -> nn.Sequential:
+    """Linear layers of the given sizes with ``activation`` between them (none at the end)."""
+    layers: list[nn.Module] = []
+    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+        layers.append(nn.Linear(n_in, n_out))
+        if i < len(sizes) - 2:
+            layers.append(activation())
+    return nn.Sequential(*layers)
+
+
+class StandardNormalPrior(nn.Module):
+    r"""The prior :math:`p(z) = \mathcal N(0, I_L)`; calling it returns the distribution."""
+
+    def __init__(self, latent_dim: int) -> None:
+        super().__init__()
+        self.latent_dim = latent_dim
+        self.register_buffer("zeros", torch.zeros(latent_dim))
+
+    def forward(self) -> Distribution:
+        return Independent(Normal(self.zeros, torch.ones_like(self.zeros)), 1)
+
+
+class GaussianEncoder(nn.Module):
+    r"""Amortised :math:`q_\phi(z\mid x) = \mathcal N(\mu_\phi(x), \operatorname{diag}\sigma_\phi^2(x))`.
+
+    An MLP maps ``x [..., D]`` to ``2L`` numbers: the mean and
+    :math:`\sigma = \mathrm{softplus}(\cdot) + 10^{-4}`. Sampling through ``rsample`` is the
+    reparameterisation :math:`z = \mu + \sigma\odot\varepsilon`, :math:`\varepsilon\sim\mathcal N(0, I)`.
+    """
+
+    def __init__(
+        self,
+        data_dim: int,
+        latent_dim: int,
+        hidden: Sequence[int] = (256, 256),
+        activation: type[nn.Module] = nn.Tanh,
+        min_std: float = 1e-4,
+    ) -> None:
+        super().__init__()
+        self.net = mlp([data_dim, *hidden, 2 * latent_dim], activation)
+        self.min_std = min_std
+
+    def forward(self, x: Tensor) -> Independent:
+        mean, raw_std = self.net(x).chunk(2, dim=-1)
+        return Independent(Normal(mean, F.softplus(raw_std) + self.min_std), 1)
+
+
+class Decoder(nn.Module):
+    r""":math:`p_\theta(x\mid z)`: an MLP :math:`f_\theta(z) \in \mathbb R^{D\cdot P}` then a head."""
+
+    def __init__(
+        self,
+        latent_dim: int,
+        data_dim: int,
+        head: LikelihoodHead,
+        hidden: Sequence[int] = (256, 256),
+        activation: type[nn.Module] = nn.Tanh,
+    ) -> None:
+        super().__init__()
+        self.head = head
+        self.net = mlp([latent_dim, *hidden, data_dim * head.params_per_dim], activation)
+
+    def forward(self, z: Tensor) -> HeadDistribution:
+        return self.head(self.net(z))
+
+
+class VAE(nn.Module):
+    """A variational autoencoder with any likelihood head.
+
+    ``VAE(head, data_dim=64, latent_dim=8)`` builds an MLP encoder, an MLP decoder with
+    ``data_dim * head.params_per_dim`` outputs, and a standard normal prior (or ``prior``).
+    """
+
+    def __init__(
+        self,
+        head: LikelihoodHead,
+        data_dim: int = 64,
+        latent_dim: int = 8,
+        hidden: Sequence[int] = (256, 256),
+        activation: type[nn.Module] = nn.Tanh,
+        prior: nn.Module | None = None,
+    ) -> None:
+        super().__init__()
+        self.head = head
+        self.data_dim, self.latent_dim = data_dim, latent_dim
+        self.encoder = GaussianEncoder(data_dim, latent_dim, hidden, activation)
+        self.decoder = Decoder(latent_dim, data_dim, head, tuple(reversed(hidden)), activation)
+        self.prior = prior if prior is not None else StandardNormalPrior(latent_dim)
+
+    def encode(self, x: Tensor) -> Independent:
+        r""":math:`q_\phi(z\mid x)` for data ``x`` in the head's representation."""
+        return self.encoder(self.head.encoder_input(x))
+
+    def decode(self, z: Tensor) -> HeadDistribution:
+        r""":math:`p_\theta(x\mid z)`."""
+        return self.decoder(z)
+
+    @torch.no_grad()
+    def sample(self, n: int) -> tuple[Tensor, HeadDistribution]:
+        """Draw ``z ~ p(z)``; return ``z`` and the distribution ``p(x|z)`` (call ``.sample()``)."""
+        z = self.prior().sample((n,))
+        return z, self.decode(z)
+
+    @torch.no_grad()
+    def reconstruct(self, x: Tensor) -> HeadDistribution:
+        """``p(x|z)`` at the encoder's mean ``z = mu(x)``."""
+        return self.decode(self.encode(x).mean)

@@ -1,0 +1,96 @@
+r"""The training objective and the evaluation of :math:`\log p_\theta(x)`.
+
+ELBO, for one data point:
+
+.. math::
+
+    \mathcal L(x) = \mathbb E_{q_\phi(z\mid x)}\bigl[\log p_\theta(x\mid z)\bigr]
+    - \mathrm{KL}\bigl(q_\phi(z\mid x)\,\|\,p(z)\bigr) \;\le\; \log p_\theta(x).
+
+Importance-weighted bound (Burda et al., 2016), with :math:`z_i \sim q_\phi(z\mid x)`:
+
+.. math::
+
+    \mathcal L_k(x) = \mathbb E\Bigl[\log \frac1k\sum_{i=1}^k
+    \frac{p_\theta(x\mid z_i)\,p(z_i)}{q_\phi(z_i\mid x)}\Bigr],\qquad
+    \mathcal L_1 = \mathcal L \le \mathcal L_k \le \mathcal L_{k+1} \le \log p_\theta(x).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+import torch
+from torch import Tensor
+from torch.distributions import kl_divergence
+
+from .model import VAE
+
+
+@dataclass
+class ElboTerms:
+    """Per-example terms, each of shape ``[N]``: ``elbo = reconstruction - kl``."""
+
+    elbo: Tensor
+    reconstruction: Tensor
+    kl: Tensor
+
+
+def elbo(
+    model: VAE,
+    x: Tensor,
+    n_samples: int = 1,
+    kl: Literal["analytic", "mc"] = "analytic",
+) -> ElboTerms:
+    r"""Monte Carlo ELBO of each row of ``x`` (``[N, D]``) with ``n_samples`` draws of z.
+
+    ``reconstruction`` :math:`= \frac1S\sum_s \log p_\theta(x\mid z_s)`; ``kl`` is the closed form
+    :math:`\mathrm{KL}(q\,\|\,p)` when torch knows it for the prior (``"analytic"``), else the
+    estimate :math:`\frac1S\sum_s[\log q(z_s\mid x) - \log p(z_s)]` (``"mc"``).
+    """
+    q = model.encode(x)
+    z = q.rsample((n_samples,))  # [S, N, L]
+    reconstruction = model.decode(z).log_prob(x).mean(0)
+    prior = model.prior()
+    if kl == "analytic":
+        try:
+            kl_term = kl_divergence(q, prior)
+        except NotImplementedError:
+            kl_term = (q.log_prob(z) - prior.log_prob(z)).mean(0)
+    elif kl == "mc":
+        kl_term = (q.log_prob(z) - prior.log_prob(z)).mean(0)
+    else:
+        raise ValueError(f"elbo: kl must be 'analytic' or 'mc', got {kl!r}")
+    return ElboTerms(reconstruction - kl_term, reconstruction, kl_term)
+
+
+def log_importance_weights(model: VAE, x: Tensor, k: int) -> Tensor:
+    r""":math:`\log p_\theta(x\mid z_i) + \log p(z_i) - \log q_\phi(z_i\mid x)`, shape ``[k, N]``."""
+    q = model.encode(x)
+    z = q.rsample((k,))
+    return model.decode(z).log_prob(x) + model.prior().log_prob(z) - q.log_prob(z)
+
+
+def iwae_bound(model: VAE, x: Tensor, k: int = 1000, chunk: int = 250, batch: int = 500) -> Tensor:
+    r"""Importance-weighted estimate :math:`\mathcal L_k(x)` of :math:`\log p_\theta(x)`, shape ``[N]``.
+
+    The ``k`` samples are drawn in chunks of ``chunk`` and examples in batches of ``batch`` to
+    bound memory; the result is :math:`\operatorname{logsumexp}_i \log w_i - \log k`.
+    """
+    if k < 1:
+        raise ValueError(f"iwae_bound: k must be >= 1, got {k}")
+    out = []
+    with torch.no_grad():
+        for xb in x.split(batch):
+            logw = torch.cat(
+                [log_importance_weights(model, xb, min(chunk, k - i)) for i in range(0, k, chunk)]
+            )
+            out.append(torch.logsumexp(logw, dim=0) - math.log(k))
+    return torch.cat(out)
+
+
+def bits_per_dim(log_px: Tensor | float, num_dims: int) -> Tensor | float:
+    r"""Negative log-likelihood in bits per dimension: :math:`-\log p(x) / (D \ln 2)`."""
+    return -log_px / (num_dims * math.log(2.0))

@@ -1,0 +1,62 @@
+r"""Ways to present the digits to a likelihood.
+
+The digits are integer levels :math:`k \in \{0, \dots, K-1\}` with :math:`K = 17` (see
+:func:`vae_tutorial.data.load_digits`). Each likelihood family models a different kind of value,
+so each head picks one of these maps (its ``representation``):
+
+========================  =====================================  =============================
+function                  values                                 used by
+========================  =====================================  =============================
+:func:`binarize`          :math:`\{0, 1\}`, ``k >= K/2``          Bernoulli
+:func:`unit_interval`     :math:`k/(K-1) \in [0, 1]`             continuous Bernoulli, Gaussian,
+                                                                 Laplace, Student-t
+:func:`open_unit_interval` :math:`(k + 1/2)/K \in (0, 1)`        Beta
+:func:`levels`            :math:`k` itself                       categorical, discretized
+                                                                 logistic, binomial, Poisson,
+                                                                 negative binomial
+========================  =====================================  =============================
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+NUM_LEVELS = 17
+
+
+def _check_levels(levels: Tensor, num_levels: int) -> None:
+    if not isinstance(levels, Tensor) or not levels.is_floating_point():
+        raise ValueError("levels must be a float tensor of whole numbers")
+    if torch.isnan(levels).any():
+        raise ValueError("levels contain NaN")
+    bad = (levels < 0) | (levels > num_levels - 1) | (levels != levels.round())
+    if bool(bad.any()):
+        raise ValueError(
+            f"expected whole-number levels in 0..{num_levels - 1}, got values such as "
+            f"{levels[bad].flatten()[0].item():.4g}"
+        )
+
+
+def levels(x: Tensor, num_levels: int = NUM_LEVELS) -> Tensor:
+    """The integer levels themselves (checked), as floats."""
+    _check_levels(x, num_levels)
+    return x
+
+
+def binarize(x: Tensor, num_levels: int = NUM_LEVELS) -> Tensor:
+    r"""1 where the level is at least half of the maximum, else 0: :math:`x = [k \ge (K-1)/2]`."""
+    _check_levels(x, num_levels)
+    return (x >= (num_levels - 1) / 2).to(x.dtype)
+
+
+def unit_interval(x: Tensor, num_levels: int = NUM_LEVELS) -> Tensor:
+    r"""Scale levels to :math:`[0, 1]`: :math:`x = k / (K-1)` (0 and 1 are attained)."""
+    _check_levels(x, num_levels)
+    return x / (num_levels - 1)
+
+
+def open_unit_interval(x: Tensor, num_levels: int = NUM_LEVELS) -> Tensor:
+    r"""Bin centres in :math:`(0, 1)`: :math:`x = (k + 1/2) / K`, never exactly 0 or 1."""
+    _check_levels(x, num_levels)
+    return (x + 0.5) / num_levels

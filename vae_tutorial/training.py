@@ -1,0 +1,118 @@
+"""A plain PyTorch training loop with early stopping on the validation split."""
+
+from __future__ import annotations
+
+import copy
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Literal
+
+import torch
+from torch import Tensor
+from tqdm.auto import tqdm
+
+from .model import VAE
+from .objectives import elbo, log_importance_weights
+
+
+@dataclass
+class History:
+    """What happened during :func:`train`. Objectives are per-example means, in nats."""
+
+    train_objective: list[float] = field(default_factory=list)
+    val_objective: list[float] = field(default_factory=list)
+    best_epoch: int = -1
+    best_val: float = -math.inf
+    epochs_run: int = 0
+    seconds: float = 0.0
+
+
+def objective(
+    model: VAE, x: Tensor, kind: Literal["elbo", "iwae"] = "elbo", k: int = 1, beta: float = 1.0
+) -> Tensor:
+    r"""Per-example training objective, shape ``[N]`` (to be *maximised*).
+
+    ``"elbo"``: :math:`\\text{rec} - \\beta\\,\\mathrm{KL}` averaged over ``k`` samples;
+    ``"iwae"``: :math:`\\log\\frac1k\\sum_i w_i`, the importance-weighted bound.
+    """
+    if kind == "elbo":
+        terms = elbo(model, x, n_samples=k)
+        return terms.reconstruction - beta * terms.kl
+    if kind == "iwae":
+        return torch.logsumexp(log_importance_weights(model, x, k), dim=0) - math.log(k)
+    raise ValueError(f"objective: kind must be 'elbo' or 'iwae', got {kind!r}")
+
+
+def train(
+    model: VAE,
+    train_x: Tensor,
+    val_x: Tensor | None = None,
+    *,
+    epochs: int = 100,
+    batch_size: int = 100,
+    lr: float = 1e-3,
+    weight_decay: float = 0.0,
+    patience: int | None = 20,
+    kind: Literal["elbo", "iwae"] = "elbo",
+    k: int = 1,
+    beta: float = 1.0,
+    seed: int = 0,
+    progress: bool | None = None,
+) -> History:
+    """Train ``model`` with Adam on ``train_x`` (already in the head's representation).
+
+    After every epoch the validation objective (the ELBO, or the IWAE bound with the same ``k``,
+    with beta = 1) is computed on ``val_x``; training stops after ``patience`` epochs without
+    improvement and the best parameters are restored. Deterministic for a given ``seed``
+    (shuffling and the reparameterisation noise both come from it). The progress bar is shown
+    unless ``progress=False`` or the environment sets ``TQDM_DISABLE=1``.
+    """
+    if train_x.dim() != 2 or train_x.shape[1] != model.data_dim:
+        raise ValueError(
+            f"train: expected train_x of shape [N, {model.data_dim}], got {tuple(train_x.shape)}"
+        )
+    model.head.check_value(train_x)
+    if val_x is not None:
+        model.head.check_value(val_x)
+    torch.manual_seed(seed)
+    shuffle = torch.Generator().manual_seed(seed)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    history = History()
+    best_state = copy.deepcopy(model.state_dict())
+    show = progress if progress is not None else os.environ.get("TQDM_DISABLE", "") in ("", "0")
+    start = time.perf_counter()
+    bar = tqdm(range(epochs), disable=not show, desc=f"{model.head.name}", leave=False)
+    for epoch in bar:
+        model.train()
+        total, count = 0.0, 0
+        for idx in torch.randperm(len(train_x), generator=shuffle).split(batch_size):
+            batch = train_x[idx]
+            loss = -objective(model, batch, kind, k, beta).mean()
+            if not torch.isfinite(loss):
+                raise FloatingPointError(f"train: non-finite loss at epoch {epoch}")
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            total += -loss.item() * len(idx)
+            count += len(idx)
+        history.train_objective.append(total / count)
+        history.epochs_run = epoch + 1
+        if val_x is None:
+            continue
+        model.eval()
+        with torch.no_grad():
+            val = objective(model, val_x, kind, k, 1.0).mean().item()
+        history.val_objective.append(val)
+        bar.set_postfix(val=f"{val:.2f}")
+        if val > history.best_val:
+            history.best_val, history.best_epoch = val, epoch
+            best_state = copy.deepcopy(model.state_dict())
+        elif patience is not None and epoch - history.best_epoch >= patience:
+            break
+    if val_x is not None:
+        model.load_state_dict(best_state)
+    model.eval()
+    history.seconds = time.perf_counter() - start
+    return history
