@@ -60,3 +60,21 @@ def open_unit_interval(x: Tensor, num_levels: int = NUM_LEVELS) -> Tensor:
     r"""Bin centres in :math:`(0, 1)`: :math:`x = (k + 1/2) / K`, never exactly 0 or 1."""
     _check_levels(x, num_levels)
     return (x + 0.5) / num_levels
+
+
+def unit_interval_bins(x: Tensor, num_levels: int = NUM_LEVELS) -> tuple[Tensor, Tensor]:
+    r"""The bin of each level on the :func:`unit_interval` scale, clipped to [0, 1].
+
+    Level :math:`k` sits at :math:`k/(K-1)` and owns :math:`[(k-\tfrac12)/(K-1), (k+\tfrac12)/(K-1)]
+    \cap [0, 1]`; the bins partition [0, 1]. Returns ``(lower, upper)``.
+    """
+    _check_levels(x, num_levels)
+    half = 0.5 / (num_levels - 1)
+    centre = x / (num_levels - 1)
+    return (centre - half).clamp(min=0.0), (centre + half).clamp(max=1.0)
+
+
+def open_unit_interval_bins(x: Tensor, num_levels: int = NUM_LEVELS) -> tuple[Tensor, Tensor]:
+    r"""The bin :math:`[k/K, (k+1)/K]` of each level on the :func:`open_unit_interval` scale."""
+    _check_levels(x, num_levels)
+    return x / num_levels, (x + 1.0) / num_levels

@@ -61,6 +61,16 @@ class LikelihoodHead(nn.Module):
         self.check_value(x)
         return x
 
+    def bin_edges(self, levels: Tensor) -> tuple[Tensor, Tensor]:
+        """For a continuous head: the interval of x-values that each level stands for.
+
+        The bins partition the support's range, so integrating the density over them gives a
+        probability for every level (see :func:`vae_tutorial.evaluation.discrete_log_likelihood`).
+        """
+        if self.discrete:
+            raise ValueError(f"{self.name}: a discrete head models the levels directly; no bins")
+        return representations.unit_interval_bins(levels)
+
     def encoder_input(self, x: Tensor) -> Tensor:
         """What the encoder sees: ``x`` rescaled to roughly [0, 1] (identity by default)."""
         return x

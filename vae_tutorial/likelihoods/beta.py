@@ -35,6 +35,9 @@ class BetaHead(LikelihoodHead):
     def representation(self, levels: Tensor) -> Tensor:
         return representations.open_unit_interval(levels)
 
+    def bin_edges(self, levels: Tensor) -> tuple[Tensor, Tensor]:
+        return representations.open_unit_interval_bins(levels)
+
     def distribution(self, raw_alpha: Tensor, raw_beta: Tensor) -> Beta:
         return Beta(
             positive(raw_alpha, self.min_concentration),
