@@ -116,3 +116,26 @@ def train(
     model.eval()
     history.seconds = time.perf_counter() - start
     return history
+
+
+def fit_digits(
+    head: torch.nn.Module,
+    latent_dim: int = 8,
+    hidden: tuple[int, ...] = (256, 256),
+    seed: int = 0,
+    **train_kwargs: object,
+) -> tuple[VAE, History]:
+    """Build a :class:`~vae_tutorial.model.VAE` with ``head`` and train it on the digits.
+
+    The training and validation splits are put in the head's representation
+    (``head.prepare``); ``train_kwargs`` go to :func:`train` (epochs, lr, patience, kind, k, ...).
+    The model is initialised from ``seed``, so the result is reproducible.
+    """
+    from .data import load_digits
+
+    torch.manual_seed(seed)
+    model = VAE(head, data_dim=64, latent_dim=latent_dim, hidden=hidden)
+    x_train = head.prepare(load_digits("train"))
+    x_val = head.prepare(load_digits("val"))
+    history = train(model, x_train, x_val, seed=seed, **train_kwargs)  # type: ignore[arg-type]
+    return model, history
