@@ -1,12 +1,14 @@
 # Two commands do everything from a fresh clone (Python 3.11 on PATH as python3):
 #   make book   -> creates .venv if missing, installs requirements, builds the HTML book in _build/html
-#   make test   -> creates .venv if missing, installs requirements, runs unit tests + nbval on every notebook
+#   make test   -> creates .venv if missing, installs requirements (and Debian's chromium when it is
+#                  missing, for the offline-rendering test), runs unit tests + nbval on every notebook
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+JB     := $(VENV)/bin/jupyter-book
 
-.PHONY: book test venv notebooks benchmark lint clean
+.PHONY: book test venv chromium notebooks benchmark lint pdf clean
 
 venv: $(STAMP)
 
@@ -17,20 +19,34 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
+# The book shows the outputs stored in the notebooks (execute_notebooks: "off"); any warning fails.
 book: $(STAMP)
-	$(VENV)/bin/jupyter-book build . -W -n --keep-going
+	$(JB) build . -W -n --keep-going
 
-test: $(STAMP)
+# tests/test_book_html.py opens the built book in headless chromium (installed here if missing).
+chromium:
+	bash scripts/install_chromium.sh
+
+test: $(STAMP) chromium
 	TQDM_DISABLE=1 $(PY) -m pytest --nbval --nbval-current-env \
 	  --nbval-sanitize-with tests/nbval_sanitize.cfg tests book
 
-# Re-execute every notebook in place and store its outputs (run after editing a chapter).
+# Re-execute notebooks in place and store their outputs (run after editing a chapter).
 notebooks: $(STAMP)
 	TQDM_DISABLE=1 $(PY) scripts/execute_notebooks.py $(NB)
 
-# Wall time and peak memory of each notebook, the test suite and the book build.
+# Wall time and peak memory of each notebook and of the book build, as a Markdown table.
+# Add the test suite with `make benchmark BENCH_ARGS=--tests` (it runs `make test`: slow).
 benchmark: $(STAMP)
-	$(PY) scripts/benchmark.py
+	$(PY) scripts/benchmark.py $(BENCH_ARGS)
+
+# The book as a PDF (XeLaTeX) in _build/latex/vae-likelihood-book.pdf. Needs Debian's TeX Live:
+#   apt-get install texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended \
+#     texlive-fonts-extra texlive-xetex texlive-plain-generic latexmk fonts-freefont-otf tex-gyre lmodern
+pdf: $(STAMP)
+	@command -v xelatex >/dev/null && command -v latexmk >/dev/null || { \
+	  echo "make pdf needs xelatex and latexmk (see the apt-get line in the Makefile)" >&2; exit 1; }
+	$(JB) build . --builder pdflatex
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

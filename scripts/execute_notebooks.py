@@ -1,4 +1,6 @@
-"""Execute notebooks in place and store their outputs: ``python scripts/execute_notebooks.py [NB ...]``.
+"""Execute notebooks in place and store their outputs.
+
+Usage: ``python scripts/execute_notebooks.py [NB ...]``.
 
 Without arguments, every notebook under ``book/``. Runs each notebook from its own folder with
 ``TQDM_DISABLE=1`` (as the test run does), so the stored outputs are exactly what nbval re-checks.
@@ -21,7 +23,10 @@ def execute(path: Path, timeout: int = 600) -> float:
     nb = nbformat.read(path, as_version=4)
     start = time.perf_counter()
     NotebookClient(
-        nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
     ).execute()
     seconds = time.perf_counter() - start
     nbformat.write(nb, path)

@@ -1,14 +1,14 @@
 r"""The VAE's pieces: prior p(z), encoder q_phi(z|x), decoder p_theta(x|z) = head(f_theta(z)).
 
-================  ==========================================  ===============================
-piece             what it is                                  chosen / learned
-================  ==========================================  ===============================
-prior             :math:`p(z) = \mathcal N(0, I)`             chosen
-decoder + head    :math:`p_\theta(x\mid z)`, a distribution   family chosen, network learned
-                  whose parameters a network computes
-encoder           :math:`q_\phi(z\mid x) = \mathcal N(\mu_\phi(x),
-                  \operatorname{diag}\sigma^2_\phi(x))`       family chosen, network learned
-================  ==========================================  ===============================
+==============  ======================================================  ==========================
+piece           what it is                                              chosen / learned
+==============  ======================================================  ==========================
+prior           :math:`p(z) = \mathcal N(0, I)`                         chosen
+decoder + head  :math:`p_\theta(x\mid z)`, a distribution whose         family chosen,
+                parameters a network computes                           network learned
+encoder         :math:`q_\phi(z\mid x) = \mathcal N(\mu_\phi(x),        family chosen,
+                \operatorname{diag}\sigma^2_\phi(x))`                   network learned
+==============  ======================================================  ==========================
 """
 
 from __future__ import annotations

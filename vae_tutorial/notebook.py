@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import warnings
 
 import numpy as np
 import torch
@@ -28,6 +29,9 @@ def setup_notebook(seed: int = DEFAULT_SEED, threads: int = DEFAULT_THREADS) -> 
     * prints numbers compactly and sets a readable matplotlib style.
     """
     os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    # tqdm.auto warns (with a file path in the message) when ipywidgets is missing; the bar is
+    # disabled in stored notebooks anyway, so keep that warning out of the outputs.
+    warnings.filterwarnings("ignore", message="IProgress not found")
     torch.set_num_threads(threads)
     torch.use_deterministic_algorithms(True)
     seed_everything(seed)

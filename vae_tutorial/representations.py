@@ -4,17 +4,17 @@ The digits are integer levels :math:`k \in \{0, \dots, K-1\}` with :math:`K = 17
 :func:`vae_tutorial.data.load_digits`). Each likelihood family models a different kind of value,
 so each head picks one of these maps (its ``representation``):
 
-========================  =====================================  =============================
-function                  values                                 used by
-========================  =====================================  =============================
-:func:`binarize`          :math:`\{0, 1\}`, ``k >= K/2``          Bernoulli
-:func:`unit_interval`     :math:`k/(K-1) \in [0, 1]`             continuous Bernoulli, Gaussian,
-                                                                 Laplace, Student-t
-:func:`open_unit_interval` :math:`(k + 1/2)/K \in (0, 1)`        Beta
-:func:`levels`            :math:`k` itself                       categorical, discretized
-                                                                 logistic, binomial, Poisson,
-                                                                 negative binomial
-========================  =====================================  =============================
+==========================  =====================================  ===========================
+function                    values                                 used by
+==========================  =====================================  ===========================
+:func:`binarize`            :math:`\{0, 1\}`, ``k >= (K-1)/2``     Bernoulli
+:func:`unit_interval`       :math:`k/(K-1) \in [0, 1]`             continuous Bernoulli,
+                                                                   Gaussian, Laplace, Student-t
+:func:`open_unit_interval`  :math:`(k + 1/2)/K \in (0, 1)`         Beta
+:func:`levels`              :math:`k` itself                       categorical, discretized
+                                                                   logistic, binomial, Poisson,
+                                                                   negative binomial
+==========================  =====================================  ===========================
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from typing import Literal
 
 import torch
 from torch import Tensor
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from .model import VAE
 from .objectives import elbo, log_importance_weights

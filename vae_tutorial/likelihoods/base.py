@@ -39,9 +39,13 @@ class LikelihoodHead(nn.Module):
     levels into such values), and implement :meth:`distribution`.
     """
 
+    #: The family's name, the key of :data:`~vae_tutorial.likelihoods.LIKELIHOODS`.
     name: str = "likelihood"
+    #: :math:`P`, the number of raw decoder outputs per data dimension.
     params_per_dim: int = 1
+    #: A ``torch.distributions`` constraint for ONE data value (checked by :meth:`check_value`).
     support: constraints.Constraint = constraints.real
+    #: The support in words, for error messages.
     expects: str = "real numbers"
     #: True when x takes discrete values, so ``log_prob`` is a log-probability (not a density).
     discrete: bool = False
@@ -78,16 +82,26 @@ class LikelihoodHead(nn.Module):
     # -- the distribution ----------------------------------------------------------------
     def split(self, raw: Tensor) -> tuple[Tensor, ...]:
         """Check ``raw`` and split it into ``params_per_dim`` blocks of shape ``[..., D]``."""
+        self.check_raw(raw)
+        return raw.chunk(self.params_per_dim, dim=-1) if self.params_per_dim > 1 else (raw,)
+
+    def check_raw(self, raw: Tensor) -> None:
+        """Raise a ValueError naming the family unless ``raw`` is a finite ``[..., D * P]`` tensor.
+
+        The finiteness check (one pass over ``raw``) runs only with ``validate_args``.
+        """
         if not isinstance(raw, Tensor) or not raw.is_floating_point():
             raise ValueError(f"{self.name}: raw decoder output must be a float tensor")
-        if raw.dim() < 1 or raw.shape[-1] % self.params_per_dim != 0:
+        if raw.dim() < 1 or raw.shape[-1] == 0 or raw.shape[-1] % self.params_per_dim != 0:
             raise ValueError(
                 f"{self.name}: expected raw decoder output with trailing size D * "
                 f"{self.params_per_dim} (params_per_dim), got shape {tuple(raw.shape)}"
             )
-        if self.validate_args and torch.isnan(raw).any():
-            raise ValueError(f"{self.name}: raw decoder output contains NaN")
-        return raw.chunk(self.params_per_dim, dim=-1) if self.params_per_dim > 1 else (raw,)
+        if self.validate_args and not bool(torch.isfinite(raw).all()):
+            what = "NaN" if bool(torch.isnan(raw).any()) else "inf"
+            raise ValueError(
+                f"{self.name}: raw decoder output contains {what}; expected finite numbers"
+            )
 
     def distribution(self, *params: Tensor) -> Distribution:
         """The per-dimension distribution (batch shape ``[..., D]``) from the raw blocks."""
@@ -99,13 +113,17 @@ class LikelihoodHead(nn.Module):
 
     # -- validation ----------------------------------------------------------------------
     def check_value(self, x: Tensor) -> None:
-        """Raise a ValueError naming the family unless every entry of ``x`` is in the support."""
+        """Raise a ValueError naming the family unless every entry of ``x`` is in the support.
+
+        One pass over ``x`` when it is valid: NaN fails every support check (comparisons with
+        NaN are false), so the NaN message is only worked out once something failed.
+        """
         if not isinstance(x, Tensor) or not x.is_floating_point():
             raise ValueError(f"{self.name}: x must be a float tensor of {self.expects}")
-        if torch.isnan(x).any():
-            raise ValueError(f"{self.name}: x contains NaN; expected {self.expects}")
         ok = self.support.check(x)
         if not bool(ok.all()):
+            if bool(torch.isnan(x).any()):
+                raise ValueError(f"{self.name}: x contains NaN; expected {self.expects}")
             bad = x[~ok]
             raise ValueError(
                 f"{self.name} expects x in {self.expects}, got {bad.numel()} value(s) outside "

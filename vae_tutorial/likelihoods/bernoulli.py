@@ -21,7 +21,10 @@ from .base import LikelihoodHead
 
 
 class BernoulliHead(LikelihoodHead):
-    """One logit per pixel; x must be exactly 0 or 1 (use :meth:`prepare` to binarize levels)."""
+    """One logit per pixel; x must be exactly 0 or 1.
+
+    Use :meth:`~.LikelihoodHead.prepare` to binarize levels.
+    """
 
     name = "bernoulli"
     params_per_dim = 1

@@ -7,8 +7,8 @@ r"""Beta likelihood for values strictly inside (0, 1).
 
 with :math:`\alpha_d = \mathrm{softplus}(r^{(1)}_d) + c_{\min}` and
 :math:`\beta_d = \mathrm{softplus}(r^{(2)}_d) + c_{\min}`. The density is 0 or infinite at the
-end points, so the data must avoid exactly 0 and 1: :meth:`prepare` maps level :math:`k` to the
-bin centre :math:`(k+1/2)/K`.
+end points, so the data must avoid exactly 0 and 1: :meth:`~.LikelihoodHead.prepare` maps
+level :math:`k` to the bin centre :math:`(k+1/2)/K`.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@ r"""Binomial likelihood for counts :math:`0..N` (the digits: :math:`N = 16` "on"
 
 .. math::
 
-    \log p(x\mid z) = \sum_{d=1}^D\Bigl[\log\binom{N}{x_d} + x_d\,r_d - N\,\mathrm{softplus}(r_d)\Bigr],
+    \log p(x\mid z) = \sum_{d=1}^D\Bigl[\log\binom{N}{x_d} + x_d\,r_d
+    - N\,\mathrm{softplus}(r_d)\Bigr],
     \qquad p_d = \sigma(r_d).
 
 Each pixel of the digits counts how many of the 16 cells of a 4x4 block are on, so

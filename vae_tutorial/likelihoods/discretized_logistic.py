@@ -43,10 +43,13 @@ from .base import LikelihoodHead
 
 LOG_SCALE_MIN, LOG_SCALE_MAX = -7.0, 5.0
 
+_NO_SAMPLE_SHAPE = torch.Size()  # the default sample_shape (no extra sample dims)
+
 
 def log1mexp(x: Tensor) -> Tensor:
     r""":math:`\log(1 - e^{-x})` for :math:`x > 0`, accurate for small and large x."""
-    return torch.where(x < 0.6931471805599453, torch.log(-torch.expm1(-x)), torch.log1p(-torch.exp(-x)))
+    small = x < 0.6931471805599453
+    return torch.where(small, torch.log(-torch.expm1(-x)), torch.log1p(-torch.exp(-x)))
 
 
 def discretized_logistic_log_prob(
@@ -123,7 +126,7 @@ class DiscretizedLogisticMixture(Distribution):
         return probs @ levels.pow(2) - (probs @ levels).pow(2)
 
     @torch.no_grad()
-    def sample(self, sample_shape: torch.Size = torch.Size()) -> Tensor:
+    def sample(self, sample_shape: torch.Size = _NO_SAMPLE_SHAPE) -> Tensor:
         shape = torch.Size(sample_shape) + self.batch_shape
         component = torch.distributions.Categorical(logits=self.logit_weights).sample(sample_shape)
         pick = component.unsqueeze(-1)

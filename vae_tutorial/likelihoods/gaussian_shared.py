@@ -7,7 +7,8 @@ r"""Gaussian likelihood with ONE learned standard deviation shared by all dimens
 
 with :math:`s` an ``nn.Parameter`` of the head (clamped to ``[log min_sigma, log max_sigma]``).
 For fixed means, the maximum over :math:`\sigma` is in closed form (Rybkin et al., 2021):
-:math:`\sigma^{*2} = \frac{1}{ND}\sum_{n,d}(x_{nd}-\mu_{nd})^2`, see :meth:`optimal_sigma`.
+:math:`\sigma^{*2} = \frac{1}{ND}\sum_{n,d}(x_{nd}-\mu_{nd})^2`, see
+:meth:`GaussianSharedHead.optimal_sigma`.
 """
 
 from __future__ import annotations

@@ -10,6 +10,13 @@ with :math:`\mu_d = r^{(1)}_d`, :math:`s_d = \mathrm{softplus}(r^{(2)}_d) + s_{\
 degrees of freedom :math:`\nu` either fixed (``df=3.0``, default; two outputs per dimension) or
 learned per dimension, :math:`\nu_d = \mathrm{softplus}(r^{(3)}_d) + \nu_{\min}` (``df=None``;
 three outputs). As :math:`\nu\to\infty` it tends to the Gaussian.
+
+The floor :math:`\nu_{\min}` (``min_df``, default 2) keeps the mean
+:math:`\mathbb E[x_d] = \mu_d` defined: it exists only for :math:`\nu > 1` (and the variance
+:math:`s_d^2\,\nu/(\nu-2)` only for :math:`\nu > 2`). With the earlier floor of 0.5, a raw output
+below :math:`\log(e^{1/2}-1)\approx-0.43` gave :math:`\nu \le 1` and ``dist.mean`` returned NaN
+(for a third of standard-normal raw outputs); a floor of exactly 1 is not enough either, since
+in float32 :math:`1 + \mathrm{softplus}(r)` rounds to 1 for :math:`r < -17`.
 """
 
 from __future__ import annotations
@@ -32,12 +39,14 @@ class StudentTHead(LikelihoodHead):
         self,
         df: float | None = 3.0,
         min_scale: float = 1e-3,
-        min_df: float = 0.5,
+        min_df: float = 2.0,
         validate_args: bool = True,
     ) -> None:
         super().__init__(validate_args)
         if df is not None and not df > 0:
             raise ValueError(f"{self.name}: df must be positive or None, got {df}")
+        if not min_df > 0:
+            raise ValueError(f"{self.name}: min_df must be positive, got {min_df}")
         self.df, self.min_scale, self.min_df = df, float(min_scale), float(min_df)
         self.params_per_dim = 2 if df is not None else 3
 

@@ -1,0 +1,252 @@
+"""The built book works offline: MathJax typesets the equations and the figures load.
+
+A session fixture builds the book once into a temporary folder (``jupyter-book build . --path-output
+<tmp>``). A chapter with equations is then opened in headless Chromium with every network request
+sent to a dead proxy, so anything the page would fetch from the internet fails. A small probe
+script, added to a copy of the page, waits for MathJax and writes what it finds into the DOM,
+which ``--dump-dom`` returns. A screenshot of the page goes to ``test-artifacts/``.
+
+Chromium comes from Debian (``scripts/install_chromium.sh``, run by ``make test``); set
+``CHROMIUM=/path/to/chromium`` to use another binary. Without it these tests fail, they do not
+skip.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import pkgutil
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+import vae_tutorial
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "test-artifacts"
+BUILD_TIMEOUT = 600  # seconds; the build takes well under a minute
+BROWSER_TIMEOUT = 120
+MATH_RE = re.compile(r'class="math notranslate nohighlight"')
+IMG_RE = re.compile(r"<img\b")
+
+PROBE = """
+<script>
+window.addEventListener("load", function () {
+  function report(status) {
+    if (document.getElementById("probe-result")) { return; }
+    var root = document.querySelector(".bd-article") || document.body;
+    var maths = Array.from(root.querySelectorAll(".math"));
+    var images = Array.from(root.querySelectorAll("img")).map(function (img) {
+      return {src: img.getAttribute("src"), complete: img.complete, width: img.naturalWidth};
+    });
+    var script = document.querySelector('script[src*="tex-chtml"]');
+    var out = document.createElement("pre");
+    out.id = "probe-result";
+    out.textContent = JSON.stringify({
+      status: status,
+      version: (window.MathJax && window.MathJax.version) || null,
+      mathjax_src: script ? script.src : null,
+      math: maths.length,
+      typeset: document.querySelectorAll("mjx-container").length,
+      untypeset: maths.filter(function (m) { return !m.querySelector("mjx-container"); }).length,
+      errors: document.querySelectorAll("mjx-merror").length,
+      images: images
+    });
+    document.body.appendChild(out);
+  }
+  setTimeout(function () { report("MathJax did not finish within 15 s"); }, 15000);
+  var mj = window.MathJax;
+  if (!mj || !mj.startup || !mj.startup.promise) { report("MathJax did not load"); return; }
+  mj.startup.promise.then(function () { report("ok"); },
+                          function (err) { report("MathJax failed: " + err); });
+});
+</script>
+"""
+
+
+def find_chromium() -> str:
+    """The Chromium binary, or a test failure that says how to install it."""
+    candidates = [os.environ.get("CHROMIUM"), "/usr/bin/chromium"]
+    candidates += [shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome")]
+    for c in candidates:
+        if c and Path(c).is_file() and os.access(c, os.X_OK):
+            return c
+    pytest.fail(
+        "Chromium not found (looked at $CHROMIUM, /usr/bin/chromium, chromium, chromium-browser, "
+        "google-chrome). Install it with `scripts/install_chromium.sh` (as root; `make test` runs "
+        "it) or `apt-get install chromium`, or set CHROMIUM=/path/to/chromium.",
+        pytrace=False,
+    )
+
+
+def chromium(args: list[str], url: str) -> subprocess.CompletedProcess[str]:
+    """Run headless Chromium on ``url`` with networking disabled and a fresh profile."""
+    with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile:
+        cmd = [
+            find_chromium(),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-quic",
+            "--no-first-run",
+            "--no-default-browser-check",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-extensions",
+            f"--user-data-dir={profile}",
+            # Every request that is not file:// goes to a closed port, loopback included.
+            "--proxy-server=127.0.0.1:9",
+            "--proxy-bypass-list=<-loopback>",
+            # MathJax loads its fonts with CSS; from file:// Chromium needs this to allow it.
+            "--allow-file-access-from-files",
+            "--hide-scrollbars",
+            *args,
+            url,
+        ]
+        return subprocess.run(
+            cmd, capture_output=True, text=True, timeout=BROWSER_TIMEOUT, check=False
+        )
+
+
+@pytest.fixture(scope="session")
+def html_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Build the book once (stored notebook outputs, no execution) and return its HTML folder."""
+    out = tmp_path_factory.mktemp("book-build")
+    jupyter_book = Path(sys.executable).with_name("jupyter-book")
+    cmd = [str(jupyter_book), "build", str(ROOT), "--path-output", str(out)]
+    proc = subprocess.run(
+        cmd, capture_output=True, text=True, timeout=BUILD_TIMEOUT, cwd=ROOT, check=False
+    )
+    html_root = out / "_build" / "html"
+    assert proc.returncode == 0 and (html_root / "index.html").is_file(), (
+        f"`{' '.join(cmd)}` failed ({proc.returncode}):\n"
+        f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    )
+    return html_root
+
+
+def toc_pages() -> list[str]:
+    """Every page of _toc.yml in reading order, without extension (e.g. book/zoo/beta)."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    pages = [toc["root"]]
+    for part in toc.get("parts", []):
+        pages += [chapter["file"] for chapter in part.get("chapters", [])]
+    return [str(Path(p).with_suffix("")) for p in pages]
+
+
+@dataclass
+class PageProbe:
+    page: Path
+    result: dict
+
+
+@pytest.fixture(scope="session")
+def probed(html_dir: Path) -> PageProbe:
+    """The first chapter with equations (preferably also figures), opened offline in Chromium."""
+    with_math = []
+    for name in toc_pages():
+        if name.endswith("intro"):
+            continue
+        page = html_dir / f"{name}.html"
+        if page.is_file():
+            text = page.read_text(encoding="utf-8")
+            if MATH_RE.search(text):
+                with_math.append((page, bool(IMG_RE.search(text.split('class="bd-article"')[-1]))))
+    assert with_math, "no page of the book has equations (expected book/reference/notation)"
+    page = next((p for p, has_img in with_math if has_img), with_math[0][0])
+
+    probe_page = page.with_name(page.stem + ".probe.html")
+    text = page.read_text(encoding="utf-8")
+    end = text.rindex("</body>")
+    probe_page.write_text(text[:end] + PROBE + text[end:], encoding="utf-8")
+    proc = chromium(["--virtual-time-budget=20000", "--dump-dom"], probe_page.as_uri())
+    match = re.search(r'<pre id="probe-result"[^>]*>(.*?)</pre>', proc.stdout, re.DOTALL)
+    assert match, (
+        f"Chromium returned no probe result for {page.name} (exit {proc.returncode}).\n"
+        f"stderr:\n{proc.stderr[-3000:]}"
+    )
+    return PageProbe(page, json.loads(html.unescape(match.group(1))))
+
+
+def test_mathjax_is_bundled(html_dir: Path) -> None:
+    """sphinx-mathjax-offline copies MathJax 3 into the book; pages load it from there."""
+    assert (html_dir / "_static" / "mathjax" / "tex-chtml.js").is_file()
+    for name in toc_pages():
+        page = html_dir / f"{name}.html"
+        if not page.is_file():
+            continue
+        text = page.read_text(encoding="utf-8")
+        for src in re.findall(r'<script[^>]+src="([^"]*(?:mathjax|MathJax)[^"]*)"', text):
+            assert not re.match(r"(https?:)?//", src), f"{page.name} loads MathJax from {src}"
+
+
+def test_mathjax_typesets_offline(probed: PageProbe) -> None:
+    r = probed.result
+    where = probed.page.relative_to(probed.page.parents[2])
+    assert r["status"] == "ok", f"{where}: {r['status']}"
+    assert r["mathjax_src"].startswith("file://"), f"{where}: MathJax from {r['mathjax_src']}"
+    assert r["version"].startswith("3."), r["version"]
+    assert r["math"] > 0, f"{where}: no equations found in the page"
+    assert r["typeset"] >= r["math"], f"{where}: {r['typeset']} of {r['math']} typeset"
+    assert r["untypeset"] == 0, f"{where}: {r['untypeset']} equations left as raw TeX"
+    assert r["errors"] == 0, f"{where}: {r['errors']} MathJax errors (mjx-merror)"
+
+
+def test_images_load_offline(probed: PageProbe) -> None:
+    images = probed.result["images"]
+    if not images:
+        pytest.skip(f"{probed.page.name} has no figures yet (no chapter with figures is built)")
+    broken = [i["src"] for i in images if not (i["complete"] and i["width"] > 0)]
+    assert not broken, f"{probed.page.name}: images that did not load: {broken}"
+
+
+def test_screenshot(probed: PageProbe) -> None:
+    """Save what a reader sees, for the CI artefacts (test-artifacts/ is gitignored)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / f"{probed.page.stem}.png"
+    shot.unlink(missing_ok=True)
+    proc = chromium(
+        ["--virtual-time-budget=20000", "--window-size=1280,2000", f"--screenshot={shot}"],
+        probed.page.as_uri(),
+    )
+    assert shot.is_file() and shot.stat().st_size > 10_000, (
+        f"no screenshot written (exit {proc.returncode}):\n{proc.stderr[-3000:]}"
+    )
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_api_page_documents_every_module(html_dir: Path) -> None:
+    """book/reference/api.md must list every module of the package, new ones included."""
+    api = (html_dir / "book" / "reference" / "api.html").read_text(encoding="utf-8")
+    modules = ["vae_tutorial"] + [
+        m.name
+        for m in pkgutil.walk_packages(vae_tutorial.__path__, "vae_tutorial.")
+        if not m.name.rsplit(".", 1)[-1].startswith("_")
+    ]
+    missing = [m for m in modules if f'id="module-{m}"' not in api]
+    assert not missing, f"add these modules to book/reference/api.md: {missing}"
+
+
+def test_launch_buttons(html_dir: Path) -> None:
+    """Notebook pages offer Binder and Colab, pointing at the repository's main branch."""
+    # The notebooks that were built (their sources are copied next to the HTML).
+    notebooks = [n for n in toc_pages() if (html_dir / "_sources" / f"{n}.ipynb").is_file()]
+    if not notebooks:
+        pytest.skip("no chapter notebook was built yet")
+    repo = "vae-likelihood-book/vae-likelihood-book"
+    binder = f"https://mybinder.org/v2/gh/{repo}/main?urlpath=tree"
+    colab = f"https://colab.research.google.com/github/{repo}/blob/main"
+    for name in notebooks:
+        page = (html_dir / f"{name}.html").read_text(encoding="utf-8")
+        assert f"{binder}/{name}.ipynb" in page, f"{name}: no Binder launch button"
+        assert f"{colab}/{name}.ipynb" in page, f"{name}: no Colab launch button"

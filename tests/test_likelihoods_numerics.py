@@ -1,0 +1,276 @@
+"""Each head is a normalised distribution that agrees with an independent reference.
+
+* Normalisation of one data dimension: discrete probabilities sum to 1 over the support (to a
+  count where the tail is below 1e-12 for Poisson / negative binomial); continuous densities
+  integrate to 1 (scipy.integrate.quad in float64), for random AND extreme raw outputs.
+* Agreement with scipy.stats (or a sum over the support) on random parameters, where the
+  reference recomputes the documented transform raw -> parameters itself in numpy.
+* ``dist.mean`` agrees with the average of many samples.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+from scipy import integrate, special, stats
+from torch.distributions import constraints
+
+from vae_tutorial.likelihoods import LIKELIHOODS, OpenInterval
+
+F64 = torch.float64
+RAWS = st.floats(-30.0, 30.0, allow_nan=False)
+MODERATE = st.floats(-4.0, 4.0, allow_nan=False)
+
+
+def softplus(r):
+    return np.logaddexp(0.0, r)
+
+
+def one_dim_raw(head, values) -> torch.Tensor:
+    """Raw output for D = 1 (one value per parameter block), float64."""
+    p = head.params_per_dim
+    return torch.tensor([values[i % len(values)] for i in range(p)], dtype=F64)
+
+
+def log_density_fn(head, raw):
+    """x (float) -> log p(x) of the one-dimensional distribution head(raw), in float64."""
+    dist = head(raw)
+
+    def f(x: float) -> float:
+        return dist.log_prob(torch.tensor([x], dtype=F64)).item()
+
+    return f, dist
+
+
+def support_values(head, dist) -> torch.Tensor:
+    """Every value of a discrete support (finite), or 0..N with a tail below 1e-12."""
+    s = head.support
+    if s is constraints.boolean:
+        return torch.tensor([0.0, 1.0], dtype=F64)
+    if isinstance(s, constraints.integer_interval):
+        return torch.arange(s.lower_bound, s.upper_bound + 1, dtype=F64)
+    assert s is constraints.nonnegative_integer
+    base = dist.base_dist
+    if head.name == "poisson":
+        n = stats.poisson.isf(1e-13, base.rate.item())
+    else:
+        r, p = base.total_count.item(), 1.0 - base.probs.item()  # scipy's p: success prob.
+        n = stats.nbinom.isf(1e-13, r, p)
+    assert n < 5e6, f"support too long to sum: {n}"
+    return torch.arange(0, n + 2, dtype=F64)
+
+
+def total_probability(head, raw) -> float:
+    dist = head(raw)
+    if head.discrete:
+        xs = support_values(head, dist).unsqueeze(-1)  # [M, 1], batch [1] broadcasts
+        return torch.logsumexp(dist.log_prob(xs), 0).exp().item()
+    f, dist = log_density_fn(head, raw)
+    s = head.support
+    if s is constraints.real:
+        base = dist.base_dist
+        loc, scale = base.loc.item(), base.scale.item()
+        # integrate in standardised units t = (x - loc) / scale, split at the mode
+        g = lambda t: math.exp(f(loc + scale * t)) * scale  # noqa: E731
+        kw = dict(limit=200, epsabs=1e-13, epsrel=1e-11)
+        return (
+            integrate.quad(g, -math.inf, 0.0, **kw)[0] + integrate.quad(g, 0.0, math.inf, **kw)[0]
+        )
+    if isinstance(s, OpenInterval):  # the Beta, with both concentrations >= 1 (see raw_range)
+        mode = dist.base_dist.mode.item()
+        kw = dict(limit=200, epsabs=1e-13, epsrel=1e-11)
+        g = lambda x: math.exp(f(x)) if 0.0 < x < 1.0 else 0.0  # noqa: E731
+        return integrate.quad(g, 0.0, mode, **kw)[0] + integrate.quad(g, mode, 1.0, **kw)[0]
+    assert s is constraints.unit_interval
+    return integrate.quad(lambda x: math.exp(f(x)), 0.0, 1.0, limit=200, epsabs=1e-13)[0]
+
+
+def raw_range(variant) -> tuple[float, float]:
+    """Raw values whose normalisation is checkable in float64.
+
+    A Beta concentration below 1 puts mass where float64 cannot place x: for beta = 0.32,
+    P(1 - x < 1e-16) is about 1e-5, yet the largest float64 below 1 is 1 - 1.1e-16. So the Beta's
+    normalisation is checked for concentrations >= 1 (raw >= 0.55); its small concentrations
+    (raw down to -30) are checked against scipy.stats.beta instead.
+    """
+    return (0.55, 30.0) if variant.name == "beta" else (-30.0, 30.0)
+
+
+@given(data=st.data())
+def test_normalised_random_raw(variant, data) -> None:
+    head = variant.make(F64)
+    lo, hi = raw_range(variant)
+    values = data.draw(st.lists(MODERATE, min_size=3, max_size=3))
+    raw = one_dim_raw(head, [min(max(v, lo), hi) for v in values])
+    assert total_probability(head, raw) == pytest.approx(1.0, abs=1e-8)
+
+
+@pytest.mark.parametrize("sign", [-1.0, 1.0, "mixed"])
+def test_normalised_extreme_raw(variant, sign) -> None:
+    head = variant.make(F64)
+    lo, hi = raw_range(variant)
+    if sign == "mixed":
+        values = [hi, lo, hi]
+    else:
+        values = [hi if sign > 0 else lo] * 3
+    raw = one_dim_raw(head, values)
+    tol = 1e-6 if head.discrete else 1e-7
+    assert total_probability(head, raw) == pytest.approx(1.0, abs=tol)
+
+
+def test_normalised_float32_discrete(discrete_variant) -> None:
+    """In float32 the probabilities of a finite support still sum to 1 (to float32 precision)."""
+    head = discrete_variant.make()
+    if head.support is constraints.nonnegative_integer:
+        return  # the unbounded supports are covered in float64 above
+    raw = torch.randn(6, head.params_per_dim) * 10
+    for r in raw:
+        dist = head(r)
+        xs = support_values(head, head.to(F64)(r.double())).float().unsqueeze(-1)
+        total = torch.logsumexp(dist.log_prob(xs), 0).exp().item()
+        assert total == pytest.approx(1.0, abs=2e-5)
+
+
+# -- independent references ---------------------------------------------------------------------
+def reference_log_prob(variant, head, raw: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """log p(x_d) per dimension from scipy, with the transform re-implemented here. raw: [P, D]."""
+    name, kw = variant.name, variant.kwargs
+    if name == "bernoulli":
+        return stats.bernoulli.logpmf(x, special.expit(raw[0]))
+    if name == "gaussian_fixed":
+        return stats.norm.logpdf(x, raw[0], kw.get("sigma", 1.0))
+    if name == "gaussian_shared":
+        return stats.norm.logpdf(x, raw[0], math.exp(head.log_sigma.detach().item()))
+    if name == "gaussian_diagonal":
+        return stats.norm.logpdf(x, raw[0], softplus(raw[1]) + 1e-3)
+    if name == "laplace":
+        scale = kw["scale"] if "scale" in kw else softplus(raw[1]) + 1e-3
+        return stats.laplace.logpdf(x, raw[0], scale)
+    if name == "student_t":
+        df = softplus(raw[2]) + 2.0 if kw.get("df", 3.0) is None else 3.0
+        return stats.t.logpdf(x, df, raw[0], softplus(raw[1]) + 1e-3)
+    if name == "beta":
+        return stats.beta.logpdf(x, softplus(raw[0]) + 1e-2, softplus(raw[1]) + 1e-2)
+    if name == "categorical":
+        return np.take_along_axis(special.log_softmax(raw.T, -1), x.astype(int)[:, None], -1)[:, 0]
+    if name == "binomial":
+        return stats.binom.logpmf(x, 16, special.expit(raw[0]))
+    if name == "poisson":
+        return stats.poisson.logpmf(x, softplus(raw[0]) + 1e-6)
+    if name == "negative_binomial":
+        mu, r = softplus(raw[0]) + 1e-6, softplus(raw[1]) + 1e-3
+        return stats.nbinom.logpmf(x, r, r / (r + mu))
+    if name == "discretized_logistic":
+        k_levels, m = head.num_levels, head.num_components
+        if m == 1:
+            w, loc, ls = np.zeros((1, raw.shape[1])), raw[:1], raw[1:2]
+        else:
+            w, loc, ls = raw[:m], raw[m : 2 * m], raw[2 * m :]
+        scale = np.exp(np.clip(ls, -7.0, 5.0))
+        h = 1.0 / (k_levels - 1)
+        y = 2.0 * x / (k_levels - 1) - 1.0
+        upper = np.where(x == k_levels - 1, np.inf, y + h)
+        lower = np.where(x == 0, -np.inf, y - h)
+
+        # log(F(u) - F(l)) in log space, from the left tail or the right tail (no cancellation)
+        def log_diff(log_big, log_small):
+            with np.errstate(divide="ignore"):
+                return log_big + np.log1p(-np.exp(log_small - log_big))
+
+        from_cdf = log_diff(
+            stats.logistic.logcdf(upper, loc, scale), stats.logistic.logcdf(lower, loc, scale)
+        )
+        from_sf = log_diff(
+            stats.logistic.logsf(lower, loc, scale), stats.logistic.logsf(upper, loc, scale)
+        )
+        log_p = np.where(loc > y, from_cdf, from_sf)
+        return special.logsumexp(special.log_softmax(w, 0) + log_p, axis=0)
+    if name == "continuous_bernoulli":
+        out = []
+        for r, xi in zip(raw[0], x, strict=True):
+            lp = lambda t, r=r: t * r - softplus(r)  # noqa: E731  log lambda^t (1-lambda)^(1-t)
+            z = integrate.quad(lambda t, lp=lp: math.exp(lp(t)), 0, 1, epsabs=0, epsrel=1e-13)[0]
+            out.append(lp(xi) - math.log(z))
+        return np.array(out)
+    raise AssertionError(name)
+
+
+@given(data=st.data())
+def test_agrees_with_reference(variant, data) -> None:
+    head = variant.make(F64)
+    if variant.name == "gaussian_shared":
+        with torch.no_grad():
+            head.log_sigma.fill_(data.draw(st.floats(-3.0, 2.0)))
+    d = 6
+    seed = data.draw(st.integers(0, 2**31 - 1))
+    g = torch.Generator().manual_seed(seed)
+    raw = torch.randn(head.params_per_dim * d, generator=g, dtype=F64) * 3
+    x = head(raw).sample()
+    if head.discrete and head.support is not constraints.nonnegative_integer:
+        # also the support's edges
+        x[0], x[1] = 0.0, float(getattr(head.support, "upper_bound", 1))
+    ours = head(raw).log_prob_per_dim(x).detach().numpy()
+    ref = reference_log_prob(variant, head, raw.view(head.params_per_dim, d).numpy(), x.numpy())
+    np.testing.assert_allclose(ours, ref, rtol=1e-7, atol=1e-8)
+
+
+@pytest.mark.parametrize("value", [-30.0, -10.0, 10.0, 30.0])
+def test_agrees_with_reference_extreme(variant, value) -> None:
+    head = variant.make(F64)
+    d = 5
+    raw = torch.full((head.params_per_dim * d,), value, dtype=F64)
+    raw[::2] = -value  # mix signs across parameters
+    x = head(raw).sample()
+    ours = head(raw).log_prob_per_dim(x).detach().numpy()
+    ref = reference_log_prob(variant, head, raw.view(head.params_per_dim, d).numpy(), x.numpy())
+    finite = np.isfinite(ref)
+    np.testing.assert_allclose(ours[finite], ref[finite], rtol=1e-6, atol=1e-6)
+    assert np.isfinite(ours).all()
+
+
+def test_bernoulli_is_bce_with_logits() -> None:
+    raw, x = torch.randn(4, 64) * 5, (torch.rand(4, 64) > 0.5).float()
+    ours = LIKELIHOODS["bernoulli"]()(raw).log_prob(x)
+    ref = -torch.nn.functional.binary_cross_entropy_with_logits(raw, x, reduction="none").sum(-1)
+    torch.testing.assert_close(ours, ref)
+
+
+def test_categorical_raw_layout() -> None:
+    """Block k of the raw vector holds the logit of level k for every dimension."""
+    head = LIKELIHOODS["categorical"](num_levels=4)
+    d = 3
+    raw = torch.full((4 * d,), -50.0)
+    raw[2 * d + 1] = 50.0  # dimension 1 -> level 2
+    raw[3 * d + 0] = 50.0  # dimension 0 -> level 3
+    raw[0 * d + 2] = 50.0  # dimension 2 -> level 0
+    torch.testing.assert_close(head(raw).mean, torch.tensor([3.0, 2.0, 0.0]))
+
+
+# -- the mean --------------------------------------------------------------------------------
+def test_mean_matches_samples(variant) -> None:
+    torch.manual_seed(0)
+    head = variant.make(F64)
+    d, n = 6, 20000
+    raw = torch.empty(head.params_per_dim * d, dtype=F64).uniform_(-2.0, 2.0)
+    dist = head(raw)
+    xs = dist.sample((n,))
+    assert bool(head.support.check(xs).all())
+    sample_mean, sample_sd = xs.mean(0), xs.std(0)
+    err = (sample_mean - dist.mean).abs()
+    assert (err <= 5 * sample_sd / math.sqrt(n) + 1e-9).all(), (sample_mean, dist.mean)
+
+
+def test_mean_matches_sum_over_support(discrete_variant) -> None:
+    head = discrete_variant.make(F64)
+    torch.manual_seed(0)
+    for _ in range(3):
+        raw = torch.randn(head.params_per_dim, dtype=F64) * 3
+        dist = head(raw)
+        xs = support_values(head, dist)
+        probs = dist.log_prob(xs.unsqueeze(-1)).exp()
+        assert (probs * xs).sum().item() == pytest.approx(dist.mean.item(), rel=1e-8, abs=1e-10)

@@ -1,0 +1,92 @@
+"""train(): determinism under a seed, early stopping that restores the best state, and a short
+training run of a VAE with EVERY head on the digits without NaNs (the notebook-free check)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from vae_tutorial import evaluation, load_digits
+from vae_tutorial.likelihoods import LIKELIHOODS
+from vae_tutorial.model import VAE
+from vae_tutorial.training import objective, train
+
+TRAIN, VAL = load_digits("train"), load_digits("val")
+
+
+def small_vae(head_name: str = "binomial", **kwargs) -> VAE:
+    torch.manual_seed(0)
+    return VAE(LIKELIHOODS[head_name](**kwargs), latent_dim=2, hidden=(32,))
+
+
+def test_deterministic_under_a_seed() -> None:
+    runs = []
+    for _ in range(2):
+        model = small_vae()
+        x = model.head.prepare(TRAIN[:300])
+        h = train(model, x, model.head.prepare(VAL[:100]), epochs=3, seed=3, progress=False)
+        runs.append((h, model.state_dict()))
+    (h1, s1), (h2, s2) = runs
+    assert h1.train_objective == h2.train_objective and h1.val_objective == h2.val_objective
+    assert h1.best_epoch == h2.best_epoch
+    for k in s1:
+        assert torch.equal(s1[k], s2[k]), k
+    model = small_vae()
+    h3 = train(model, model.head.prepare(TRAIN[:300]), epochs=3, seed=4, progress=False)
+    assert h3.train_objective != h1.train_objective
+
+
+def test_early_stopping_restores_the_best_state() -> None:
+    """Stop after `patience` epochs without improvement and restore the best epoch's weights:
+    equal to a rerun that stops right at the best epoch (training is deterministic)."""
+    head = "bernoulli"
+    x = LIKELIHOODS[head]().prepare(TRAIN[:100])
+    xv = LIKELIHOODS[head]().prepare(VAL[:100])
+    model = small_vae(head)
+    h = train(model, x, xv, epochs=60, patience=3, lr=1e-2, seed=0, progress=False)
+    assert h.epochs_run < 60, "expected early stopping on this overfitting set-up"
+    assert h.epochs_run == h.best_epoch + 1 + 3
+    assert h.best_val == max(h.val_objective) == h.val_objective[h.best_epoch]
+    rerun = small_vae(head)
+    h2 = train(
+        rerun, x, xv, epochs=h.best_epoch + 1, patience=None, lr=1e-2, seed=0, progress=False
+    )
+    assert h2.val_objective == h.val_objective[: h.best_epoch + 1]
+    for k, v in rerun.state_dict().items():
+        assert torch.equal(model.state_dict()[k], v), k
+
+
+def test_bad_inputs_are_refused() -> None:
+    model = small_vae("bernoulli")
+    with pytest.raises(ValueError, match=r"train: expected train_x of shape \[N, 64\]"):
+        train(model, torch.zeros(10, 63), epochs=1, progress=False)
+    with pytest.raises(ValueError, match="bernoulli expects x in"):
+        train(model, TRAIN[:10], epochs=1, progress=False)  # levels, not binarized
+    with pytest.raises(ValueError, match="objective: kind must be"):
+        objective(model, torch.zeros(2, 64), kind="vi")
+
+
+def test_iwae_training_runs() -> None:
+    model = small_vae("bernoulli")
+    x = model.head.prepare(TRAIN[:200])
+    h = train(model, x, x[:50], epochs=2, kind="iwae", k=3, progress=False)
+    assert all(math.isfinite(v) for v in h.train_objective + h.val_objective)
+
+
+def test_every_head_trains_on_the_digits(variant) -> None:
+    """3 epochs on the 1000 training digits, validation on 350: finite and improving."""
+    torch.manual_seed(0)
+    head = variant.make()
+    model = VAE(head, latent_dim=4, hidden=(32,))
+    x, xv = head.prepare(TRAIN), head.prepare(VAL)
+    h = train(model, x, xv, epochs=3, lr=3e-3, seed=0, progress=False)
+    values = h.train_objective + h.val_objective
+    assert h.epochs_run == 3 and all(math.isfinite(v) for v in values), values
+    assert h.val_objective[-1] > h.val_objective[0] or h.best_epoch > 0
+    for name, p in model.named_parameters():
+        assert torch.isfinite(p).all(), name
+    ll = evaluation.discrete_log_likelihood(model, load_digits("test")[:20], k=5)
+    assert torch.isfinite(ll).all()
+    assert torch.isfinite(model.reconstruct(xv[:5]).mean).all()
