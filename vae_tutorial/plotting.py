@@ -44,6 +44,8 @@ def show_digits(
     ax.set_xticks([])
     ax.set_yticks([])
     ax.grid(False)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
     if title:
         ax.set_title(title)
     return ax
