@@ -64,8 +64,9 @@ def test_closed_form_elbo_gap_is_kl_to_posterior() -> None:
 def test_fit_ppca_matches_sklearn_score() -> None:
     sklearn = pytest.importorskip("sklearn.decomposition")
     g = torch.Generator().manual_seed(4)
-    x = torch.randn(300, 3, generator=g, dtype=torch.float64) @ torch.randn(3, 10, generator=g,
-                                                                            dtype=torch.float64)
+    x = torch.randn(300, 3, generator=g, dtype=torch.float64) @ torch.randn(
+        3, 10, generator=g, dtype=torch.float64
+    )
     x = x + 0.5 * torch.randn(300, 10, generator=g, dtype=torch.float64)
     pca = sklearn.PCA(n_components=3, svd_solver="full").fit(x.numpy())
     ours = fit_ppca(x, 3, ddof=1).log_marginal(x).mean().item()

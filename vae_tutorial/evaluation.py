@@ -1,17 +1,20 @@
 r"""One scale for every model: the log-probability of the *discrete* digits.
 
 A discrete head (Bernoulli on binarized data aside, every count or level head) gives
-:math:`\log P(x)` of the integer levels directly, estimated by :func:`~vae_tutorial.objectives.iwae_bound`.
+:math:`\log P(x)` of the integer levels directly, estimated by
+:func:`~vae_tutorial.objectives.iwae_bound`.
 A continuous head gives a *density* on its own scale, which cannot be compared with a probability.
 Each level :math:`k` stands for a bin :math:`B_k = [\ell_k, u_k]` of that scale
 (:meth:`~vae_tutorial.likelihoods.base.LikelihoodHead.bin_edges`), and the model assigns the level
 the probability :math:`P(k) = \int_{B_k} p_\theta(x)\,dx`. Drawing :math:`x` uniformly in the bins
-(uniform dequantization) and :math:`z \sim q_\phi(z\mid x)` gives the importance-weighted lower bound
+(uniform dequantization) and :math:`z \sim q_\phi(z\mid x)` gives the importance-weighted
+lower bound
 
 .. math::
 
     \log P(k) \;\ge\; \mathbb E\Bigl[\log\frac1S\sum_{s=1}^S
-      \frac{p_\theta(x_s\mid z_s)\,p(z_s)}{q_\phi(z_s\mid x_s)\,\prod_d (u_{kd}-\ell_{kd})^{-1}}\Bigr],
+      \frac{p_\theta(x_s\mid z_s)\,p(z_s)}
+           {q_\phi(z_s\mid x_s)\,\prod_d (u_{kd}-\ell_{kd})^{-1}}\Bigr],
 
 i.e. density plus :math:`\sum_d \log(u_{kd}-\ell_{kd})`, the log-volume of the bin (the log-Jacobian
 of the change of scale). It tightens as :math:`S` grows (Theis et al., 2016; Burda et al., 2016).
@@ -55,7 +58,10 @@ def discrete_log_likelihood(
     with torch.no_grad():
         for lo, hi in zip(lower.split(batch), upper.split(batch), strict=True):
             logw = torch.cat(
-                [_dequantized_log_weights(model, lo, hi, min(chunk, k - i)) for i in range(0, k, chunk)]
+                [
+                    _dequantized_log_weights(model, lo, hi, min(chunk, k - i))
+                    for i in range(0, k, chunk)
+                ]
             )
             out.append(torch.logsumexp(logw, dim=0) - math.log(k))
     return torch.cat(out)

@@ -158,9 +158,9 @@ class LinearGaussianModel:
         D, L = self.data_dim, self.latent_dim
         resid = x - m @ self.W.T - self.b
         tr_wsw = torch.einsum("dl,...lk,dk->...", self.W, S, self.W)
-        rec = -0.5 * D * torch.log(2 * math.pi * self.sigma2) - (
-            resid.pow(2).sum(-1) + tr_wsw
-        ) / (2 * self.sigma2)
+        rec = -0.5 * D * torch.log(2 * math.pi * self.sigma2) - (resid.pow(2).sum(-1) + tr_wsw) / (
+            2 * self.sigma2
+        )
         kl = 0.5 * (
             torch.diagonal(S, dim1=-2, dim2=-1).sum(-1) + m.pow(2).sum(-1) - L - torch.logdet(S)
         )

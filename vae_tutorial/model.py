@@ -46,11 +46,14 @@ class StandardNormalPrior(nn.Module):
 
 
 class GaussianEncoder(nn.Module):
-    r"""Amortised :math:`q_\phi(z\mid x) = \mathcal N(\mu_\phi(x), \operatorname{diag}\sigma_\phi^2(x))`.
+    r"""Amortised Gaussian encoder.
+
+    :math:`q_\phi(z\mid x) = \mathcal N(\mu_\phi(x), \operatorname{diag}\sigma_\phi^2(x))`.
 
     An MLP maps ``x [..., D]`` to ``2L`` numbers: the mean and
     :math:`\sigma = \mathrm{softplus}(\cdot) + 10^{-4}`. Sampling through ``rsample`` is the
-    reparameterisation :math:`z = \mu + \sigma\odot\varepsilon`, :math:`\varepsilon\sim\mathcal N(0, I)`.
+    reparameterisation :math:`z = \mu + \sigma\odot\varepsilon`,
+    :math:`\varepsilon\sim\mathcal N(0, I)`.
     """
 
     def __init__(
@@ -71,7 +74,11 @@ class GaussianEncoder(nn.Module):
 
 
 class Decoder(nn.Module):
-    r""":math:`p_\theta(x\mid z)`: an MLP :math:`f_\theta(z) \in \mathbb R^{D\cdot P}` then a head."""
+    r"""The decoder :math:`p_\theta(x\mid z)`.
+
+    An MLP computes :math:`f_\theta(z) \in \mathbb R^{D\cdot P}`;
+    a head turns it into a distribution.
+    """
 
     def __init__(
         self,

@@ -67,14 +67,18 @@ def elbo(
 
 
 def log_importance_weights(model: VAE, x: Tensor, k: int) -> Tensor:
-    r""":math:`\log p_\theta(x\mid z_i) + \log p(z_i) - \log q_\phi(z_i\mid x)`, shape ``[k, N]``."""
+    r"""Log importance weights, shape ``[k, N]``:
+
+    :math:`\log p_\theta(x\mid z_i) + \log p(z_i) - \log q_\phi(z_i\mid x)`
+    with :math:`z_i \sim q_\phi`.
+    """
     q = model.encode(x)
     z = q.rsample((k,))
     return model.decode(z).log_prob(x) + model.prior().log_prob(z) - q.log_prob(z)
 
 
 def iwae_bound(model: VAE, x: Tensor, k: int = 1000, chunk: int = 250, batch: int = 500) -> Tensor:
-    r"""Importance-weighted estimate :math:`\mathcal L_k(x)` of :math:`\log p_\theta(x)`, shape ``[N]``.
+    r"""Importance-weighted estimate :math:`\mathcal L_k(x)` of :math:`\log p_\theta(x)`, ``[N]``.
 
     The ``k`` samples are drawn in chunks of ``chunk`` and examples in batches of ``batch`` to
     bound memory; the result is :math:`\operatorname{logsumexp}_i \log w_i - \log k`.

@@ -82,8 +82,10 @@ def plot_pixel_predictive(
     grid, discrete = _grid_for(dist)
     base = dist.base_dist
     d = dist.event_shape[0]
-    values = grid.to(base.mean.dtype).view(-1, *([1] * (len(base.batch_shape) - 1)), 1).expand(
-        len(grid), *base.batch_shape[:-1], d
+    values = (
+        grid.to(base.mean.dtype)
+        .view(-1, *([1] * (len(base.batch_shape) - 1)), 1)
+        .expand(len(grid), *base.batch_shape[:-1], d)
     )
     with torch.no_grad():
         probs = base.log_prob(values).exp().reshape(len(grid), d)
