@@ -28,7 +28,7 @@ chromium:
 	bash scripts/install_chromium.sh
 
 test: $(STAMP) chromium
-	TQDM_DISABLE=1 $(PY) -m pytest --nbval --nbval-current-env \
+	TQDM_DISABLE=1 $(PY) -m pytest -n 2 --dist loadfile --nbval --nbval-current-env \
 	  --nbval-sanitize-with tests/nbval_sanitize.cfg tests book
 
 # Re-execute notebooks in place and store their outputs (run after editing a chapter).
