@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import math
 
+import pytest
 import torch
 
 from vae_tutorial import LIKELIHOODS, best
 from vae_tutorial.priors import VampPrior
 from vae_tutorial.shootout import (
     RunResult,
+    Summary,
     format_table,
+    load_results,
+    record_results,
     run_shootout,
     summarize,
     uniform_bits_per_dim,
@@ -50,3 +54,18 @@ def test_best_model_is_built_as_configured() -> None:
     z = model.prior().sample((3,))
     assert z.shape == (3, cfg.latent_dim) and torch.isfinite(model.prior().log_prob(z)).all()
     assert "discretized_logistic" in best.describe()
+
+
+def test_record_results_writes_then_checks(tmp_path) -> None:
+    summaries = [Summary("beta", 2.44612, 0.00312, 1.5, 3), Summary("laplace", 3.6, 0.07, 1.0, 3)]
+    path = tmp_path / "results.json"
+    written = record_results(summaries, path)
+    assert written == {
+        "beta": {"mean": 2.446, "std": 0.003, "runs": 3},
+        "laplace": {"mean": 3.6, "std": 0.07, "runs": 3},
+    }
+    assert load_results(path) == written
+    assert record_results(summaries, path) == written  # same results: accepted
+    changed = [Summary("beta", 2.5, 0.003, 1.5, 3), summaries[1]]
+    with pytest.raises(AssertionError, match="delete it and re-run"):
+        record_results(changed, path)

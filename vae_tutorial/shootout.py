@@ -18,11 +18,13 @@ the standard deviation over seeds.
 
 from __future__ import annotations
 
+import json
 import math
 import statistics
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -128,3 +130,38 @@ def count_parameters(model: nn.Module) -> int:
 def uniform_bits_per_dim(num_levels: int = 17) -> float:
     """The model that knows nothing: :math:`\\log_2 K` bits per dimension."""
     return math.log2(num_levels)
+
+
+def results_record(summaries: Sequence[Summary]) -> dict[str, dict[str, float]]:
+    """The reproducible part of a table: mean and std of test bits/dim (3 decimals) and seeds.
+
+    CPU times are left out: they depend on the machine.
+    """
+    return {
+        s.label: {"mean": round(s.mean, 3), "std": round(s.std, 3), "runs": s.runs}
+        for s in summaries
+    }
+
+
+def record_results(summaries: Sequence[Summary], path: str | Path) -> dict[str, dict[str, float]]:
+    """Keep a part's results in a JSON file that a later part of the shoot-out reads.
+
+    Writes ``path`` when it does not exist; otherwise checks that the file holds exactly what was
+    just computed and raises an ``AssertionError`` if not, so a stale file cannot feed the summary
+    table of another notebook. Delete the file and re-run the notebook to refresh it.
+    """
+    path = Path(path)
+    record = results_record(summaries)
+    if not path.exists():
+        path.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
+        return record
+    stored = json.loads(path.read_text())
+    assert stored == record, (
+        f"{path} does not match the results just computed: delete it and re-run this notebook"
+    )
+    return record
+
+
+def load_results(path: str | Path) -> dict[str, dict[str, float]]:
+    """Read a file written by :func:`record_results`."""
+    return json.loads(Path(path).read_text())
