@@ -10,6 +10,7 @@ from torch.distributions import Normal, kl_divergence
 
 from vae_tutorial.exact import (
     LinearGaussianModel,
+    covariance_eigendecomposition,
     fit_gaussian_reverse_kl,
     fit_ppca,
     integrate_on_grid,
@@ -139,3 +140,18 @@ def test_reverse_kl_is_positive_for_bimodal_posterior() -> None:
     assert kl > 0.1 and abs(m) > 1.0  # mode seeking: sits on one of the two modes
     assert reverse_kl_on_grid(torch.tensor(m), torch.tensor(sd), log_post, z) == pytest.approx(kl)
     assert torch.isfinite(log_px)
+
+
+def test_fit_ppca_with_fixed_noise_is_the_linear_vae_optimum() -> None:
+    g = torch.Generator().manual_seed(3)
+    x = torch.randn(500, 5, generator=g, dtype=torch.float64) * torch.tensor(
+        [3.0, 2.0, 1.0, 0.5, 0.1], dtype=torch.float64
+    )
+    _, lam, _ = covariance_eigendecomposition(x)
+    model = fit_ppca(x, latent_dim=5, sigma2=1.5)
+    column_norms = model.W.pow(2).sum(0)
+    assert torch.allclose(column_norms, (lam - 1.5).clamp(min=0.0), atol=1e-10)
+    assert float(model.sigma2) == 1.5
+    assert (column_norms[lam <= 1.5] == 0).all()  # directions below the noise are not used
+    with pytest.raises(ValueError, match="sigma2"):
+        fit_ppca(x, latent_dim=2, sigma2=0.0)

@@ -33,7 +33,7 @@ import torch
 from torch import Tensor
 from torch.distributions import Independent, Normal, kl_divergence
 
-from .likelihoods.gaussian_fixed import GaussianFixedHead
+from .exact import LinearGaussianModel, covariance_eigendecomposition, fit_ppca, linear_vae
 from .model import VAE
 
 #: The activity threshold of Burda et al. (2016).
@@ -105,15 +105,14 @@ class LinearVAESolution:
         """
         return int(self.active.sum())
 
-    def log_marginal(self, x: Tensor) -> Tensor:
-        r"""Exact :math:`\log p(x) = \log\mathcal N(x;\,m,\,WW^\top + \sigma^2 I)`, shape ``[N]``.
+    @property
+    def model(self) -> LinearGaussianModel:
+        """The optimum as a :class:`~vae_tutorial.exact.LinearGaussianModel`."""
+        return LinearGaussianModel(self.decoder_weight, self.mean, self.sigma**2)
 
-        Every row of ``x`` must be ``[D]``; computed in float64.
-        """
-        cov = self.decoder_weight @ self.decoder_weight.T
-        cov = cov + self.sigma**2 * torch.eye(len(self.mean), dtype=cov.dtype)
-        dist = torch.distributions.MultivariateNormal(self.mean, covariance_matrix=cov)
-        return dist.log_prob(x.to(cov.dtype))
+    def log_marginal(self, x: Tensor) -> Tensor:
+        r"""Exact :math:`\log p(x) = \log\mathcal N(x;\,m,\,WW^\top + \sigma^2 I)`, ``[N]``."""
+        return self.model.log_marginal(x)
 
 
 def linear_vae_optimum(x: Tensor, latent_dim: int, sigma: float) -> LinearVAESolution:
@@ -141,19 +140,12 @@ def linear_vae_optimum(x: Tensor, latent_dim: int, sigma: float) -> LinearVAESol
     """
     if not sigma > 0:
         raise ValueError(f"linear_vae_optimum: sigma must be positive, got {sigma}")
-    x = x.double()
-    n, d = x.shape
-    if not 1 <= latent_dim <= d:
-        raise ValueError(f"linear_vae_optimum: latent_dim must be in 1..{d}, got {latent_dim}")
-    mean = x.mean(0)
-    cov = (x - mean).T @ (x - mean) / n
-    eigenvalues, eigenvectors = torch.linalg.eigh(cov)
-    eigenvalues, eigenvectors = eigenvalues.flip(0).clamp(min=0.0), eigenvectors.flip(1)
-    lam, u = eigenvalues[:latent_dim], eigenvectors[:, :latent_dim]
     s2 = float(sigma) ** 2
+    ppca = fit_ppca(x, latent_dim, sigma2=s2)  # m = mean, W = U_L sqrt(max(lambda - s2, 0))
+    mean, decoder_weight = ppca.b, ppca.W
+    eigenvalues = covariance_eigendecomposition(x)[1]
+    lam = eigenvalues[:latent_dim]
     active = lam > s2
-    scale = (lam - s2).clamp(min=0.0).sqrt()
-    decoder_weight = u * scale  # [D, L]
     m_diag = torch.maximum(lam, torch.full_like(lam, s2))  # diagonal of W^T W + sigma^2 I
     encoder_weight = decoder_weight.T / m_diag[:, None]  # [L, D]
     posterior_std = (s2 / m_diag).sqrt()
@@ -172,27 +164,13 @@ def linear_vae_optimum(x: Tensor, latent_dim: int, sigma: float) -> LinearVAESol
     )
 
 
-def linear_vae_model(solution: LinearVAESolution, dtype: torch.dtype = torch.float64) -> VAE:
-    r"""A package :class:`~vae_tutorial.model.VAE` (no hidden layers) set to ``solution``.
+def linear_vae_model(solution: LinearVAESolution) -> VAE:
+    r"""A float64 package :class:`~vae_tutorial.model.VAE` (no hidden layers) set to ``solution``.
 
-    Encoder: mean :math:`V(x - m)`, standard deviation a constant (weights 0, bias
-    :math:`\mathrm{softplus}^{-1}(s_l - 10^{-4})`); decoder: :math:`Wz + m` with a
-    ``gaussian_fixed(sigma)`` head. Its ELBO equals :math:`\log p(x)` exactly: the encoder *is*
-    the true posterior.
+    Decoder :math:`Wz + m` with a ``gaussian_fixed(sigma)`` head, encoder the exact posterior
+    (see :func:`vae_tutorial.exact.linear_vae`): its ELBO equals :math:`\log p(x)` exactly.
     """
-    d, latent_dim = solution.decoder_weight.shape
-    model = VAE(GaussianFixedHead(solution.sigma), data_dim=d, latent_dim=latent_dim, hidden=())
-    model = model.to(dtype)
-    enc, dec = model.encoder.net[0], model.decoder.net[0]
-    target_std = (solution.posterior_std - model.encoder.min_std).to(dtype)
-    raw_std = target_std + torch.log(-torch.expm1(-target_std))  # inverse softplus
-    with torch.no_grad():
-        v = solution.encoder_weight.to(dtype)
-        enc.weight.copy_(torch.cat([v, torch.zeros_like(v)]))
-        enc.bias.copy_(torch.cat([-(v @ solution.mean.to(dtype)), raw_std]))
-        dec.weight.copy_(solution.decoder_weight.to(dtype))
-        dec.bias.copy_(solution.mean.to(dtype))
-    return model
+    return linear_vae(solution.model)
 
 
 __all__ = [

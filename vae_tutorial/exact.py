@@ -167,33 +167,47 @@ class LinearGaussianModel:
         return rec - kl
 
 
-def fit_ppca(x: Tensor, latent_dim: int, ddof: int = 0) -> LinearGaussianModel:
+def covariance_eigendecomposition(x: Tensor, ddof: int = 0) -> tuple[Tensor, Tensor, Tensor]:
+    r"""Mean, eigenvalues (descending, ``[D]``) and eigenvectors (columns, ``[D, D]``) of ``x``'s
+    sample covariance :math:`S = \frac{1}{N-\text{ddof}}\sum_n (x_n-\bar x)(x_n-\bar x)^\top`,
+    in float64. Eigenvalues are clamped at 0 (round-off can make tiny ones negative)."""
+    x = _as64(x)
+    mean = x.mean(0)
+    xc = x - mean
+    eigenvalues, eigenvectors = torch.linalg.eigh(xc.T @ xc / (len(x) - ddof))
+    return mean, eigenvalues.flip(0).clamp(min=0.0), eigenvectors.flip(1)
+
+
+def fit_ppca(
+    x: Tensor, latent_dim: int, ddof: int = 0, sigma2: float | None = None
+) -> LinearGaussianModel:
     r"""Maximum-likelihood probabilistic PCA of ``x [N, D]``, closed form (Tipping & Bishop, 1999).
 
-    With :math:`S = \frac{1}{N-\text{ddof}}\sum_n (x_n-\bar x)(x_n-\bar x)^\top` and its
-    eigen-decomposition :math:`\lambda_1\ge\dots\ge\lambda_D`, :math:`U`:
+    With the eigen-decomposition :math:`\lambda_1\ge\dots\ge\lambda_D`, :math:`U` of the sample
+    covariance (:func:`covariance_eigendecomposition`):
 
     .. math::
 
         b = \bar x,\qquad \sigma^2 = \frac{1}{D-L}\sum_{j=L+1}^{D}\lambda_j,\qquad
-        W = U_L\,(\Lambda_L - \sigma^2 I_L)^{1/2}.
+        W = U_L\,\bigl(\max(\Lambda_L - \sigma^2 I_L, 0)\bigr)^{1/2}.
 
     ``ddof=0`` gives the maximum-likelihood estimate; ``ddof=1`` uses the unbiased covariance,
-    as scikit-learn's ``PCA`` does (its ``score`` is this model's mean log-likelihood). The
-    columns of ``W`` are orthogonal, so the posterior covariance :math:`\sigma^2M^{-1}` is diagonal.
+    as scikit-learn's ``PCA`` does (its ``score`` is this model's mean log-likelihood). With
+    ``sigma2`` given, the noise variance is held at that value and ``W`` is the maximiser for it:
+    the global optimum of a linear VAE with that decoder noise (Lucas et al., 2019); directions
+    with :math:`\lambda_l \le \sigma^2` get a zero column. The columns of ``W`` are orthogonal,
+    so the posterior covariance :math:`\sigma^2M^{-1}` is diagonal.
     """
-    x = _as64(x)
-    n, d = x.shape
-    if not 1 <= latent_dim < d:
-        raise ValueError(f"fit_ppca: latent_dim must be in 1..{d - 1}, got {latent_dim}")
-    b = x.mean(0)
-    xc = x - b
-    S = xc.T @ xc / (n - ddof)
-    lam, U = torch.linalg.eigh(S)
-    lam, U = lam.flip(0), U.flip(1)  # descending
-    sigma2 = lam[latent_dim:].mean()
-    W = U[:, :latent_dim] * (lam[:latent_dim] - sigma2).clamp(min=0.0).sqrt()
-    return LinearGaussianModel(W, b, sigma2)
+    d = x.shape[-1]
+    top = d if sigma2 is not None else d - 1
+    if not 1 <= latent_dim <= top:
+        raise ValueError(f"fit_ppca: latent_dim must be in 1..{top}, got {latent_dim}")
+    if sigma2 is not None and not sigma2 > 0:
+        raise ValueError(f"fit_ppca: sigma2 must be positive, got {sigma2}")
+    b, lam, U = covariance_eigendecomposition(x, ddof)
+    s2 = lam[latent_dim:].mean() if sigma2 is None else _as64(sigma2)
+    W = U[:, :latent_dim] * (lam[:latent_dim] - s2).clamp(min=0.0).sqrt()
+    return LinearGaussianModel(W, b, s2)
 
 
 def _inverse_softplus(y: Tensor) -> Tensor:
