@@ -9,9 +9,9 @@ import pytest
 import torch
 
 from vae_tutorial import load_digits
-from vae_tutorial.baselines import independent_pixels_log_prob
-from vae_tutorial.mixture_baselines import (
+from vae_tutorial.baselines import (
     CategoricalMixture,
+    independent_pixels_log_prob,
     select_mixture,
     spread_binary_log_prob,
 )
