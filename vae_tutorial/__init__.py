@@ -7,7 +7,7 @@ heads (:mod:`vae_tutorial.likelihoods`), the model (:mod:`vae_tutorial.model`), 
 
 from .data import load_digits
 from .likelihoods import LIKELIHOODS
-from .notebook import seed_everything, setup_notebook
+from .notebook import glue, seed_everything, setup_notebook
 
 __version__ = "0.1.0"
-__all__ = ["LIKELIHOODS", "load_digits", "seed_everything", "setup_notebook", "__version__"]
+__all__ = ["LIKELIHOODS", "glue", "load_digits", "seed_everything", "setup_notebook", "__version__"]

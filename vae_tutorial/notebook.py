@@ -51,3 +51,27 @@ def setup_notebook(seed: int = DEFAULT_SEED, threads: int = DEFAULT_THREADS) -> 
             "font.size": 10,
         }
     )
+
+
+def glue(name: str, value: object, digits: int | None = None) -> object:
+    """Hand a computed value to the chapter's prose: ``{glue:text}`name``` in Markdown.
+
+    Every number the prose quotes is produced by the notebook and inserted by myst-nb, so the text
+    cannot drift from the outputs (``tests/test_prose_numbers.py`` fails on a decimal number typed
+    into Markdown). Floats are rounded to ``digits`` first, so the stored value (which nbval
+    compares) is only as precise as the prose needs. Nothing is displayed in the notebook. Where
+    myst-nb is not installed (Colab, a reader's own Jupyter), this only returns the value.
+
+    Returns the (rounded) value, so ``bpd = glue("test_bpd", bpd, 3)`` also works.
+    """
+    if digits is not None:
+        if isinstance(value, float):
+            value = round(value, digits)
+        elif hasattr(value, "item"):  # a 0-d tensor or numpy scalar
+            value = round(float(value.item()), digits)
+    try:
+        from myst_nb import glue as myst_glue
+    except ImportError:  # pragma: no cover - depends on the reader's environment
+        return value
+    myst_glue(name, value, display=False)
+    return value
