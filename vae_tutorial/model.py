@@ -13,6 +13,8 @@ encoder         :math:`q_\phi(z\mid x) = \mathcal N(\mu_\phi(x),        family c
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Sequence
 
 import torch
@@ -113,11 +115,46 @@ class VAE(nn.Module):
         prior: nn.Module | None = None,
     ) -> None:
         super().__init__()
+        if not isinstance(head, LikelihoodHead):
+            raise ValueError(
+                f"VAE: head must be a LikelihoodHead (e.g. LIKELIHOODS['bernoulli']()), "
+                f"got {type(head).__name__}"
+            )
+        for arg, value in (("data_dim", data_dim), ("latent_dim", latent_dim)):
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+                raise ValueError(f"VAE: {arg} must be a positive integer, got {value!r}")
+        hidden = tuple(hidden)
+        if any(isinstance(h, bool) or not isinstance(h, numbers.Integral) or h < 1 for h in hidden):
+            raise ValueError(f"VAE: hidden must be positive layer sizes, got {hidden!r}")
         self.head = head
         self.data_dim, self.latent_dim = data_dim, latent_dim
         self.encoder = GaussianEncoder(data_dim, latent_dim, hidden, activation)
         self.decoder = Decoder(latent_dim, data_dim, head, tuple(reversed(hidden)), activation)
         self.prior = prior if prior is not None else StandardNormalPrior(latent_dim)
+
+    def check_data(self, x: Tensor, where: str, arg: str = "x") -> None:
+        """Raise a ValueError unless ``x`` is a ``[N, data_dim]`` tensor of the model's dtype.
+
+        ``where`` and ``arg`` name the calling function and its argument in the message. Image-
+        shaped data (``[N, 1, 8, 8]``) get a hint to flatten them. Only shapes and dtypes are
+        looked at (no pass over the values: the head's ``check_value`` does that).
+        """
+        expected = f"[N, {self.data_dim}] (N examples of data_dim = {self.data_dim} values)"
+        if not isinstance(x, Tensor) or not x.is_floating_point():
+            raise ValueError(f"{where}: {arg} must be a float tensor of shape {expected}")
+        if x.dim() != 2 or x.shape[1] != self.data_dim:
+            hint = ""
+            if x.dim() > 2 and math.prod(x.shape[1:]) == self.data_dim:
+                hint = f"; flatten images first, e.g. {arg}.flatten(1)"
+            raise ValueError(
+                f"{where}: expected {arg} of shape {expected}, got {tuple(x.shape)}{hint}"
+            )
+        dtype = next(self.parameters()).dtype
+        if x.dtype != dtype:
+            raise ValueError(
+                f"{where}: {arg} has dtype {x.dtype} but the model's parameters are {dtype}; "
+                f"convert the data ({arg}.to({dtype})) or the model (model.to({x.dtype}))"
+            )
 
     def encode(self, x: Tensor) -> Independent:
         r""":math:`q_\phi(z\mid x)` for data ``x`` in the head's representation."""

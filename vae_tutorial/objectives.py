@@ -19,6 +19,7 @@ Importance-weighted bound (Burda et al., 2016), with :math:`z_i \sim q_\phi(z\mi
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 from typing import Literal
 
@@ -27,6 +28,12 @@ from torch import Tensor
 from torch.distributions import kl_divergence
 
 from .model import VAE
+
+
+def _check_count(where: str, arg: str, value: object) -> None:
+    """Raise a ValueError unless ``value`` is an integer >= 1."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{where}: {arg} must be an integer >= 1, got {value!r}")
 
 
 @dataclass
@@ -50,6 +57,10 @@ def elbo(
     :math:`\mathrm{KL}(q\,\|\,p)` when torch knows it for the prior (``"analytic"``), else the
     estimate :math:`\frac1S\sum_s[\log q(z_s\mid x) - \log p(z_s)]` (``"mc"``).
     """
+    model.check_data(x, "elbo")
+    _check_count("elbo", "n_samples", n_samples)
+    if kl not in ("analytic", "mc"):
+        raise ValueError(f"elbo: kl must be 'analytic' or 'mc', got {kl!r}")
     q = model.encode(x)
     z = q.rsample((n_samples,))  # [S, N, L]
     reconstruction = model.decode(z).log_prob(x).mean(0)
@@ -59,10 +70,8 @@ def elbo(
             kl_term = kl_divergence(q, prior)
         except NotImplementedError:
             kl_term = (q.log_prob(z) - prior.log_prob(z)).mean(0)
-    elif kl == "mc":
-        kl_term = (q.log_prob(z) - prior.log_prob(z)).mean(0)
     else:
-        raise ValueError(f"elbo: kl must be 'analytic' or 'mc', got {kl!r}")
+        kl_term = (q.log_prob(z) - prior.log_prob(z)).mean(0)
     return ElboTerms(reconstruction - kl_term, reconstruction, kl_term)
 
 
@@ -72,6 +81,8 @@ def log_importance_weights(model: VAE, x: Tensor, k: int) -> Tensor:
     :math:`\log p_\theta(x\mid z_i) + \log p(z_i) - \log q_\phi(z_i\mid x)`
     with :math:`z_i \sim q_\phi`.
     """
+    model.check_data(x, "log_importance_weights")
+    _check_count("log_importance_weights", "k", k)
     q = model.encode(x)
     z = q.rsample((k,))
     return model.decode(z).log_prob(x) + model.prior().log_prob(z) - q.log_prob(z)
@@ -83,8 +94,11 @@ def iwae_bound(model: VAE, x: Tensor, k: int = 1000, chunk: int = 250, batch: in
     The ``k`` samples are drawn in chunks of ``chunk`` and examples in batches of ``batch`` to
     bound memory; the result is :math:`\operatorname{logsumexp}_i \log w_i - \log k`.
     """
-    if k < 1:
-        raise ValueError(f"iwae_bound: k must be >= 1, got {k}")
+    model.check_data(x, "iwae_bound")
+    for arg, value in (("k", k), ("chunk", chunk), ("batch", batch)):
+        _check_count("iwae_bound", arg, value)
+    if len(x) == 0:
+        return x.new_zeros(0)
     out = []
     with torch.no_grad():
         for xb in x.split(batch):
@@ -96,5 +110,10 @@ def iwae_bound(model: VAE, x: Tensor, k: int = 1000, chunk: int = 250, batch: in
 
 
 def bits_per_dim(log_px: Tensor | float, num_dims: int) -> Tensor | float:
-    r"""Negative log-likelihood in bits per dimension: :math:`-\log p(x) / (D \ln 2)`."""
+    r"""Negative log-likelihood in bits per dimension: :math:`-\log p(x) / (D \ln 2)`.
+
+    ``log_px`` is :math:`\log p(x)` of ONE data vector in nats (or a tensor of them, e.g. the mean
+    over a test set); ``num_dims`` is its number of dimensions :math:`D` (64 for the digits).
+    """
+    _check_count("bits_per_dim", "num_dims", num_dims)
     return -log_px / (num_dims * math.log(2.0))

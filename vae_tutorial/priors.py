@@ -45,6 +45,10 @@ class MixtureOfGaussiansPrior(nn.Module):
 
     def __init__(self, latent_dim: int, num_components: int = 10, init_spread: float = 1.0) -> None:
         super().__init__()
+        if isinstance(latent_dim, bool) or not isinstance(latent_dim, int) or latent_dim < 1:
+            raise ValueError(
+                f"MixtureOfGaussiansPrior: latent_dim must be an integer >= 1, got {latent_dim!r}"
+            )
         if num_components < 1:
             raise ValueError(
                 f"MixtureOfGaussiansPrior: num_components must be >= 1, got {num_components}"
@@ -80,6 +84,8 @@ class VampPrior(nn.Module):
         init: Tensor | None = None,
     ) -> None:
         super().__init__()
+        if isinstance(num_pseudo, bool) or not isinstance(num_pseudo, int) or num_pseudo < 1:
+            raise ValueError(f"VampPrior: num_pseudo must be an integer >= 1, got {num_pseudo!r}")
         self.encoder = encoder
         self.num_pseudo = num_pseudo
         if init is None:

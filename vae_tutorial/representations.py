@@ -19,6 +19,8 @@ function                    values                                 used by
 
 from __future__ import annotations
 
+import numbers
+
 import torch
 from torch import Tensor
 
@@ -26,6 +28,10 @@ NUM_LEVELS = 17
 
 
 def _check_levels(levels: Tensor, num_levels: int) -> None:
+    if isinstance(num_levels, bool) or not isinstance(num_levels, numbers.Integral):
+        raise ValueError(f"num_levels must be an integer >= 2, got {num_levels!r}")
+    if num_levels < 2:
+        raise ValueError(f"num_levels must be an integer >= 2, got {num_levels!r}")
     if not isinstance(levels, Tensor) or not levels.is_floating_point():
         raise ValueError("levels must be a float tensor of whole numbers")
     if torch.isnan(levels).any():

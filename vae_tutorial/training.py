@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import math
+import numbers
 import os
 import time
 from dataclasses import dataclass, field
@@ -14,7 +15,7 @@ from torch import Tensor
 from tqdm import tqdm
 
 from .model import VAE
-from .objectives import elbo, log_importance_weights
+from .objectives import _check_count, elbo, log_importance_weights
 
 
 @dataclass
@@ -37,12 +38,13 @@ def objective(
     ``"elbo"``: :math:`\\text{rec} - \\beta\\,\\mathrm{KL}` averaged over ``k`` samples;
     ``"iwae"``: :math:`\\log\\frac1k\\sum_i w_i`, the importance-weighted bound.
     """
+    if kind not in ("elbo", "iwae"):
+        raise ValueError(f"objective: kind must be 'elbo' or 'iwae', got {kind!r}")
+    _check_count("objective", "k", k)
     if kind == "elbo":
         terms = elbo(model, x, n_samples=k)
         return terms.reconstruction - beta * terms.kl
-    if kind == "iwae":
-        return torch.logsumexp(log_importance_weights(model, x, k), dim=0) - math.log(k)
-    raise ValueError(f"objective: kind must be 'elbo' or 'iwae', got {kind!r}")
+    return torch.logsumexp(log_importance_weights(model, x, k), dim=0) - math.log(k)
 
 
 def train(
@@ -69,13 +71,27 @@ def train(
     (shuffling and the reparameterisation noise both come from it). The progress bar is shown
     unless ``progress=False`` or the environment sets ``TQDM_DISABLE=1``.
     """
-    if train_x.dim() != 2 or train_x.shape[1] != model.data_dim:
-        raise ValueError(
-            f"train: expected train_x of shape [N, {model.data_dim}], got {tuple(train_x.shape)}"
-        )
+    model.check_data(train_x, "train", "train_x")
+    if len(train_x) == 0:
+        raise ValueError("train: train_x is empty; expected at least one example")
     model.head.check_value(train_x)
     if val_x is not None:
+        model.check_data(val_x, "train", "val_x")
+        if len(val_x) == 0:
+            raise ValueError("train: val_x is empty; pass None to train without validation")
         model.head.check_value(val_x)
+    for arg, value in (("batch_size", batch_size), ("k", k)):
+        _check_count("train", arg, value)
+    if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or epochs < 0:
+        raise ValueError(f"train: epochs must be an integer >= 0, got {epochs!r}")
+    if patience is not None and (not isinstance(patience, numbers.Integral) or patience < 0):
+        raise ValueError(f"train: patience must be None or an integer >= 0, got {patience!r}")
+    if kind not in ("elbo", "iwae"):
+        raise ValueError(f"train: kind must be 'elbo' or 'iwae', got {kind!r}")
+    if not lr > 0:
+        raise ValueError(f"train: lr must be positive, got {lr!r}")
+    if not beta >= 0:
+        raise ValueError(f"train: beta must be >= 0, got {beta!r}")
     torch.manual_seed(seed)
     shuffle = torch.Generator().manual_seed(seed)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)

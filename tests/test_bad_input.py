@@ -1,0 +1,136 @@
+"""Bad input to the public API, called as a reader would: each gets a ValueError that names the
+argument and what was expected (or, where the input is valid after all, the right answer)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from vae_tutorial import LIKELIHOODS, load_digits
+from vae_tutorial.model import VAE
+from vae_tutorial.objectives import bits_per_dim, elbo, iwae_bound, log_importance_weights
+from vae_tutorial.training import objective, train
+
+LEVELS = load_digits("test")[:6]
+
+
+def small_vae(head: str = "binomial", data_dim: int = 64) -> VAE:
+    torch.manual_seed(0)
+    return VAE(LIKELIHOODS[head](), data_dim=data_dim, latent_dim=2, hidden=(8,))
+
+
+def test_train_on_empty_data() -> None:
+    model = small_vae()
+    with pytest.raises(ValueError, match="train: train_x is empty"):
+        train(model, torch.zeros(0, 64), epochs=1, progress=False)
+    with pytest.raises(ValueError, match="train: val_x is empty"):
+        train(model, LEVELS, torch.zeros(0, 64), epochs=1, progress=False)
+
+
+@pytest.mark.parametrize("batch_size", [0, -3, 2.5])
+def test_train_batch_size_must_be_positive(batch_size) -> None:
+    with pytest.raises(ValueError, match="train: batch_size must be an integer >= 1"):
+        train(small_vae(), LEVELS, epochs=1, batch_size=batch_size, progress=False)
+
+
+def test_iwae_with_zero_samples() -> None:
+    model = small_vae()
+    with pytest.raises(ValueError, match="train: k must be an integer >= 1, got 0"):
+        train(model, LEVELS, epochs=1, kind="iwae", k=0, progress=False)
+    with pytest.raises(ValueError, match="objective: k must be an integer >= 1, got 0"):
+        objective(model, LEVELS, kind="iwae", k=0)
+    with pytest.raises(ValueError, match="log_importance_weights: k must be"):
+        log_importance_weights(model, LEVELS, 0)
+    with pytest.raises(ValueError, match="elbo: n_samples must be"):
+        elbo(model, LEVELS, n_samples=0)
+    for arg in ("k", "chunk", "batch"):
+        with pytest.raises(ValueError, match=f"iwae_bound: {arg} must be"):
+            iwae_bound(model, LEVELS, **{arg: 0})
+
+
+def test_train_other_bad_arguments() -> None:
+    model = small_vae()
+    cases = [
+        ({"kind": "vi"}, "train: kind must be 'elbo' or 'iwae'"),
+        ({"epochs": -1}, "train: epochs must be an integer >= 0"),
+        ({"patience": -1}, "train: patience must be None or an integer >= 0"),
+        ({"lr": 0.0}, "train: lr must be positive"),
+        ({"beta": -1.0}, "train: beta must be >= 0"),
+    ]
+    for kwargs, message in cases:
+        with pytest.raises(ValueError, match=message):
+            train(model, LEVELS, **{"epochs": 1, "progress": False, **kwargs})
+    with pytest.raises(ValueError, match="objective: kind must be"):
+        objective(model, LEVELS, kind="vi")
+
+
+def test_float64_data_on_a_float32_model() -> None:
+    model = small_vae()
+    x64 = LEVELS.double()
+    with pytest.raises(ValueError, match=r"train: train_x has dtype torch.float64 .*torch.float32"):
+        train(model, x64, epochs=1, progress=False)
+    with pytest.raises(ValueError, match=r"train: val_x has dtype torch.float64"):
+        train(model, LEVELS, x64, epochs=1, progress=False)
+    for fn in (elbo, iwae_bound):
+        with pytest.raises(ValueError, match=rf"{fn.__name__}: x has dtype torch.float64"):
+            fn(model, x64)
+    # converting the model, as the message says, works
+    model.double()
+    assert torch.isfinite(elbo(model, x64).elbo).all()
+
+
+def test_data_dim_mismatch() -> None:
+    model = small_vae(data_dim=32)
+    for fn in (elbo, iwae_bound):
+        with pytest.raises(ValueError, match=rf"{fn.__name__}: expected x of shape \[N, 32\]"):
+            fn(model, LEVELS)
+    with pytest.raises(ValueError, match=r"train: expected train_x of shape \[N, 32\]"):
+        train(model, LEVELS, epochs=1, progress=False)
+    with pytest.raises(ValueError, match=r"train: expected val_x of shape \[N, 32\]"):
+        train(model, LEVELS[:, :32], LEVELS, epochs=1, progress=False)
+
+
+def test_image_shaped_data_get_a_flatten_hint() -> None:
+    model = small_vae()
+    images = LEVELS.view(-1, 1, 8, 8)
+    with pytest.raises(ValueError, match=r"got \(6, 1, 8, 8\); flatten images first"):
+        elbo(model, images)
+    with pytest.raises(ValueError, match=r"train_x.flatten\(1\)"):
+        train(model, images, epochs=1, progress=False)
+    with pytest.raises(ValueError, match="must be a float tensor"):
+        elbo(model, LEVELS.long())
+
+
+def test_bits_per_dim_needs_positive_dims() -> None:
+    for bad in (0, -64, 6.4):
+        with pytest.raises(ValueError, match="bits_per_dim: num_dims must be an integer >= 1"):
+            bits_per_dim(-10.0, bad)
+    assert bits_per_dim(-2 * math.log(2.0), 2) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "arg"),
+    [
+        ({"latent_dim": 0}, "latent_dim"),
+        ({"latent_dim": -2}, "latent_dim"),
+        ({"data_dim": 0}, "data_dim"),
+        ({"latent_dim": 2.0}, "latent_dim"),
+        ({"hidden": (8, 0)}, "hidden"),
+    ],
+)
+def test_vae_sizes_must_be_positive(kwargs, arg) -> None:
+    with pytest.raises(ValueError, match=f"VAE: {arg} must be"):
+        VAE(LIKELIHOODS["bernoulli"](), **kwargs)
+
+
+def test_vae_head_must_be_a_head() -> None:
+    with pytest.raises(ValueError, match="VAE: head must be a LikelihoodHead"):
+        VAE("bernoulli")  # type: ignore[arg-type]
+
+
+def test_empty_batch_gives_empty_results() -> None:
+    model = small_vae()
+    empty = torch.zeros(0, 64)
+    assert iwae_bound(model, empty, k=3).shape == (0,)
