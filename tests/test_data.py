@@ -21,11 +21,24 @@ def test_split(split, n) -> None:
 
 
 def test_splits_are_disjoint_and_cover_the_data() -> None:
-    parts = [load_digits(s) for s in SPLITS]
-    assert sum(len(p) for p in parts) == 1797
-    rows = {tuple(r.tolist()) for r in torch.cat(parts)}
-    assert len(rows) > 1700  # a few true duplicates exist in the digits; the splits do not overlap
-    assert not torch.equal(parts[0][:5], parts[1][:5])
+    """Against scikit-learn's own array: train, val and test are rows 0..999, 1000..1349 and
+    1350..1796 in order, so together they are every image exactly once (no gap, no overlap)."""
+    from sklearn.datasets import load_digits as sk_load_digits
+
+    bunch = sk_load_digits()
+    everything = torch.from_numpy(bunch.data).float()
+    labels = torch.from_numpy(bunch.target)
+    parts = [load_digits(s, with_labels=True) for s in ("train", "val", "test")]
+    assert [len(x) for x, _ in parts] == [1000, 350, 447]
+    assert torch.equal(torch.cat([x for x, _ in parts]), everything)
+    assert torch.equal(torch.cat([y for _, y in parts]), labels)
+    # the boundaries themselves: the first and last image of each split
+    starts = (0, 1000, 1350)
+    for (x, _), start in zip(parts, starts, strict=True):
+        assert torch.equal(x[0], everything[start]) and torch.equal(
+            x[-1], everything[start + len(x) - 1]
+        )
+    assert set(SPLITS) == {"train", "val", "test"}
 
 
 def test_returns_a_copy() -> None:

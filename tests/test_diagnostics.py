@@ -53,6 +53,27 @@ def test_activity_is_variance_of_encoder_mean() -> None:
     assert active_units(model, x, threshold=float(a.max()) + 1.0) == 0
 
 
+def test_active_units_uses_burda_threshold_on_the_divisor_n_variance() -> None:
+    """A linear encoder whose mean copies data columns of known variance (divisor N):
+    0.0101 and 0.5 are active, 0.0099 is not, nor is 0.008 (whose divisor-(N-1) variance,
+    0.0107, would be): the count is 2 with the threshold 0.01 of Burda et al. (2016)."""
+    from vae_tutorial.diagnostics import ACTIVITY_THRESHOLD
+
+    assert ACTIVITY_THRESHOLD == 0.01
+    variances = torch.tensor([0.0101, 0.0099, 0.008, 0.5])
+    signs = torch.tensor([1.0, -1.0, 1.0, -1.0]).unsqueeze(-1)  # 4 rows, column mean 0
+    x = torch.zeros(4, 64)
+    x[:, :4] = signs * variances.sqrt()
+    model = VAE(LIKELIHOODS["gaussian_fixed"](), latent_dim=4, hidden=())
+    with torch.no_grad():
+        model.encoder.net[0].weight.zero_()
+        model.encoder.net[0].bias.zero_()
+        model.encoder.net[0].weight[:4, :4] = torch.eye(4)
+    torch.testing.assert_close(activity(model, x), variances)
+    assert active_units(model, x) == 2
+    assert active_units(model, x, threshold=0.009) == 3
+
+
 def test_encoder_that_ignores_x_has_no_active_unit_and_zero_kl() -> None:
     model = VAE(LIKELIHOODS["gaussian_fixed"](), latent_dim=4, hidden=())
     with torch.no_grad():

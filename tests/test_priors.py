@@ -42,7 +42,9 @@ def test_vamp_prior_is_the_mean_of_encoder_posteriors() -> None:
     with_vamp_prior(model, num_pseudo=4, init=init)
     assert isinstance(model.prior, VampPrior)
     z = torch.randn(6, 3)
-    q = model.encoder(model.prior.pseudo_inputs)
+    u = torch.sigmoid(model.prior.raw_pseudo)  # the pseudo-inputs live in (0, 1)
+    torch.testing.assert_close(model.prior.pseudo_inputs, u)
+    q = model.encoder(u)
     by_hand = torch.logsumexp(q.log_prob(z.unsqueeze(1)), dim=1) - math.log(4)
     torch.testing.assert_close(model.prior().log_prob(z), by_hand)
     # the encoder is shared, not copied: its parameters appear once in the model
