@@ -41,13 +41,8 @@ def test_iwae_with_zero_samples() -> None:
         train(model, LEVELS, epochs=1, kind="iwae", k=0, progress=False)
     with pytest.raises(ValueError, match="objective: k must be an integer >= 1, got 0"):
         objective(model, LEVELS, kind="iwae", k=0)
-    with pytest.raises(ValueError, match="log_importance_weights: k must be"):
-        log_importance_weights(model, LEVELS, 0)
-    with pytest.raises(ValueError, match="elbo: n_samples must be"):
-        elbo(model, LEVELS, n_samples=0)
-    for arg in ("k", "chunk", "batch"):
-        with pytest.raises(ValueError, match=f"iwae_bound: {arg} must be"):
-            iwae_bound(model, LEVELS, **{arg: 0})
+    with pytest.raises(ValueError, match="iwae_bound: k must be >= 1"):
+        iwae_bound(model, LEVELS, k=0)
 
 
 def test_train_other_bad_arguments() -> None:
@@ -73,9 +68,9 @@ def test_float64_data_on_a_float32_model() -> None:
         train(model, x64, epochs=1, progress=False)
     with pytest.raises(ValueError, match=r"train: val_x has dtype torch.float64"):
         train(model, LEVELS, x64, epochs=1, progress=False)
-    for fn in (elbo, iwae_bound):
-        with pytest.raises(ValueError, match=rf"{fn.__name__}: x has dtype torch.float64"):
-            fn(model, x64)
+    for fn in (elbo, iwae_bound, log_importance_weights):
+        with pytest.raises(ValueError, match=r"x has dtype torch.float64 .*model.to"):
+            fn(model, x64, 2)
     # converting the model, as the message says, works
     model.double()
     assert torch.isfinite(elbo(model, x64).elbo).all()
@@ -83,9 +78,9 @@ def test_float64_data_on_a_float32_model() -> None:
 
 def test_data_dim_mismatch() -> None:
     model = small_vae(data_dim=32)
-    for fn in (elbo, iwae_bound):
-        with pytest.raises(ValueError, match=rf"{fn.__name__}: expected x of shape \[N, 32\]"):
-            fn(model, LEVELS)
+    for fn in (elbo, iwae_bound, log_importance_weights):
+        with pytest.raises(ValueError, match=r"expected x of shape \[\.\.\., 32\] \(the model has"):
+            fn(model, LEVELS, 2)
     with pytest.raises(ValueError, match=r"train: expected train_x of shape \[N, 32\]"):
         train(model, LEVELS, epochs=1, progress=False)
     with pytest.raises(ValueError, match=r"train: expected val_x of shape \[N, 32\]"):
@@ -97,6 +92,8 @@ def test_image_shaped_data_get_a_flatten_hint() -> None:
     images = LEVELS.view(-1, 1, 8, 8)
     with pytest.raises(ValueError, match=r"got \(6, 1, 8, 8\); flatten images first"):
         elbo(model, images)
+    with pytest.raises(ValueError, match=r"flatten images first"):
+        iwae_bound(model, images)
     with pytest.raises(ValueError, match=r"train_x.flatten\(1\)"):
         train(model, images, epochs=1, progress=False)
     with pytest.raises(ValueError, match="must be a float tensor"):
@@ -128,9 +125,3 @@ def test_vae_sizes_must_be_positive(kwargs, arg) -> None:
 def test_vae_head_must_be_a_head() -> None:
     with pytest.raises(ValueError, match="VAE: head must be a LikelihoodHead"):
         VAE("bernoulli")  # type: ignore[arg-type]
-
-
-def test_empty_batch_gives_empty_results() -> None:
-    model = small_vae()
-    empty = torch.zeros(0, 64)
-    assert iwae_bound(model, empty, k=3).shape == (0,)

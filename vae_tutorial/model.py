@@ -132,22 +132,25 @@ class VAE(nn.Module):
         self.decoder = Decoder(latent_dim, data_dim, head, tuple(reversed(hidden)), activation)
         self.prior = prior if prior is not None else StandardNormalPrior(latent_dim)
 
-    def check_data(self, x: Tensor, where: str, arg: str = "x") -> None:
-        """Raise a ValueError unless ``x`` is a ``[N, data_dim]`` tensor of the model's dtype.
+    def check_data(self, x: Tensor, where: str, arg: str = "x", rows: bool = True) -> None:
+        """Raise a ValueError unless ``x`` is data for this model, of the model's dtype.
 
-        ``where`` and ``arg`` name the calling function and its argument in the message. Image-
-        shaped data (``[N, 1, 8, 8]``) get a hint to flatten them. Only shapes and dtypes are
-        looked at (no pass over the values: the head's ``check_value`` does that).
+        ``rows=True``: a ``[N, data_dim]`` matrix; ``rows=False``: any ``[..., data_dim]``.
+        ``where`` and ``arg`` name the function and its argument in the message. Image-shaped
+        data (``[N, 1, 8, 8]``) get a hint to flatten them. Only shapes and dtypes are looked at
+        (no pass over the values: the head's ``check_value`` does that).
         """
-        expected = f"[N, {self.data_dim}] (N examples of data_dim = {self.data_dim} values)"
+        d = self.data_dim
+        expected = f"[N, {d}]" if rows else f"[..., {d}]"
         if not isinstance(x, Tensor) or not x.is_floating_point():
             raise ValueError(f"{where}: {arg} must be a float tensor of shape {expected}")
-        if x.dim() != 2 or x.shape[1] != self.data_dim:
+        if (rows and x.dim() != 2) or x.dim() < 1 or x.shape[-1] != d:
             hint = ""
-            if x.dim() > 2 and math.prod(x.shape[1:]) == self.data_dim:
+            if x.dim() > 2 and math.prod(x.shape[1:]) == d:
                 hint = f"; flatten images first, e.g. {arg}.flatten(1)"
             raise ValueError(
-                f"{where}: expected {arg} of shape {expected}, got {tuple(x.shape)}{hint}"
+                f"{where}: expected {arg} of shape {expected} (the model has data_dim = {d}), "
+                f"got {tuple(x.shape)}{hint}"
             )
         dtype = next(self.parameters()).dtype
         if x.dtype != dtype:
@@ -157,7 +160,12 @@ class VAE(nn.Module):
             )
 
     def encode(self, x: Tensor) -> Independent:
-        r""":math:`q_\phi(z\mid x)` for data ``x`` in the head's representation."""
+        r""":math:`q_\phi(z\mid x)` for data ``x [..., data_dim]`` in the head's representation.
+
+        Every objective (``elbo``, ``iwae_bound``, ``train``, ``test_bits_per_dim``) passes its
+        data through here, so a wrong size or dtype is reported here with a ValueError.
+        """
+        self.check_data(x, "VAE.encode (the data given to the model)", rows=False)
         return self.encoder(self.head.encoder_input(x))
 
     def decode(self, z: Tensor) -> HeadDistribution:

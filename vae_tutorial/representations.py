@@ -50,6 +50,19 @@ def levels(x: Tensor, num_levels: int = NUM_LEVELS) -> Tensor:
     return x
 
 
+def counts(x: Tensor) -> Tensor:
+    """Counts as they are (checked): whole numbers >= 0, with no upper limit (Poisson, NB)."""
+    if not isinstance(x, Tensor) or not x.is_floating_point():
+        raise ValueError("counts must be a float tensor of whole numbers >= 0")
+    bad = ~((x >= 0) & (x == x.round()) & torch.isfinite(x))
+    if bool(bad.any()):
+        raise ValueError(
+            "expected whole-number counts >= 0, got values such as "
+            f"{x[bad].flatten()[0].item():.4g}"
+        )
+    return x
+
+
 def binarize(x: Tensor, num_levels: int = NUM_LEVELS) -> Tensor:
     r"""1 where the level is at least half of the maximum, else 0: :math:`x = [k \ge (K-1)/2]`."""
     _check_levels(x, num_levels)

@@ -19,6 +19,7 @@ from .gaussian_shared import GaussianSharedHead
 from .laplace import LaplaceHead
 from .negative_binomial import NegativeBinomialHead
 from .poisson import PoissonHead
+from .registry import HeadRegistry, UnknownLikelihoodError
 from .student_t import StudentTHead
 
 LIKELIHOODS: dict[str, type[LikelihoodHead]] = {
@@ -39,9 +40,11 @@ LIKELIHOODS: dict[str, type[LikelihoodHead]] = {
         NegativeBinomialHead,
     )
 }
+LIKELIHOODS = HeadRegistry(LIKELIHOODS)  # unknown names: an error listing the valid ones
 
 __all__ = [
     "LIKELIHOODS",
+    "UnknownLikelihoodError",
     "LikelihoodHead",
     "HeadDistribution",
     "OpenInterval",

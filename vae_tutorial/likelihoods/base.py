@@ -21,6 +21,7 @@ the family and what it expected, instead of returning a silent NaN.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import torch
@@ -29,8 +30,20 @@ from torch.distributions import Distribution, Independent, constraints
 
 from .. import representations
 
+#: Positive floors a head may have (``softplus(r) + floor``): each must be a number > 0.
+POSITIVE_SETTINGS = ("min_concentration", "min_rate", "min_mean", "min_dispersion", "min_scale")
 
-class LikelihoodHead(nn.Module):
+
+class _CheckedHeadType(type):
+    """Metaclass: after a head's ``__init__``, :meth:`LikelihoodHead.check_settings` runs."""
+
+    def __call__(cls, *args, **kwargs):
+        head = super().__call__(*args, **kwargs)
+        head.check_settings()
+        return head
+
+
+class LikelihoodHead(nn.Module, metaclass=_CheckedHeadType):
     """Base class: decoder outputs ``raw[..., D * params_per_dim]`` -> a ``Distribution``.
 
     Subclasses set ``name``, ``params_per_dim``, ``support`` (a ``torch.distributions``
@@ -54,16 +67,49 @@ class LikelihoodHead(nn.Module):
         super().__init__()
         self.validate_args = validate_args
 
+    def check_settings(self) -> None:
+        """Raise a ValueError naming the setting unless every floor in
+        :data:`POSITIVE_SETTINGS` that the head has is a finite number > 0 (a floor of 0 or
+        below lets a parameter reach 0, and the log-probability turns NaN)."""
+        for setting in POSITIVE_SETTINGS:
+            value = getattr(self, setting, None)
+            if value is not None and not 0 < value < math.inf:
+                raise ValueError(f"{self.name}: {setting} must be a positive number, got {value!r}")
+
     # -- data representation -------------------------------------------------------------
     def representation(self, levels: Tensor) -> Tensor:
         """Turn the digits' integer levels (0..16) into the values this head models."""
         return representations.unit_interval(levels)
 
-    def prepare(self, levels: Tensor) -> Tensor:
-        """Alias of :meth:`representation`, checked against :attr:`support`."""
+    def prepare(self, levels: Tensor, allow_binary_levels: bool = False) -> Tensor:
+        """Alias of :meth:`representation`, checked against :attr:`support`.
+
+        ``levels`` are read as the digits' levels 0..16 (:math:`K = 17`). Data that hold only 0
+        and 1 are refused when the representation would change them (Bernoulli: both become 0;
+        Gaussian: 0 and 1/16): such data are almost surely already binary, and data already in
+        the head's representation need no ``prepare``. Pass ``allow_binary_levels=True`` to
+        read them as levels 0 and 1 of 17 all the same.
+        """
+        if not allow_binary_levels:
+            self._refuse_binary_data(levels)
         x = self.representation(levels)
         self.check_value(x)
         return x
+
+    def _refuse_binary_data(self, levels: Tensor) -> None:
+        if not isinstance(levels, Tensor) or not levels.is_floating_point() or levels.numel() == 0:
+            return
+        if not bool(((levels == 0) | (levels == 1)).all()) or not bool((levels == 1).any()):
+            return
+        zero, one = self.representation(torch.tensor([0.0, 1.0], dtype=levels.dtype)).tolist()
+        if (zero, one) == (0.0, 1.0):
+            return
+        raise ValueError(
+            f"{self.name}.prepare: the data hold only 0s and 1s, but prepare() reads the digits' "
+            f"levels 0..{representations.NUM_LEVELS - 1} and would map 0 and 1 to {zero:.4g} and "
+            f"{one:.4g}. Data already in the head's representation ({self.expects}) need no "
+            "prepare: pass them to the model as they are (or use allow_binary_levels=True)"
+        )
 
     def bin_edges(self, levels: Tensor) -> tuple[Tensor, Tensor]:
         """For a continuous head: the interval of x-values that each level stands for.
@@ -120,7 +166,7 @@ class LikelihoodHead(nn.Module):
         """
         if not isinstance(x, Tensor) or not x.is_floating_point():
             raise ValueError(f"{self.name}: x must be a float tensor of {self.expects}")
-        ok = self.support.check(x)
+        ok = self.support.check(x) & torch.isfinite(x)  # +-inf is no real number either
         if not bool(ok.all()):
             if bool(torch.isnan(x).any()):
                 raise ValueError(f"{self.name}: x contains NaN; expected {self.expects}")
@@ -128,8 +174,22 @@ class LikelihoodHead(nn.Module):
             raise ValueError(
                 f"{self.name} expects x in {self.expects}, got {bad.numel()} value(s) outside "
                 f"(min {x.min().item():.4g}, max {x.max().item():.4g}, "
-                f"first offending {bad.flatten()[0].item():.4g})"
+                f"first offending {bad.flatten()[0].item():.4g}){self._default_hint()}"
             )
+
+    def _default_hint(self) -> str:
+        """For heads whose support is set by a digits-specific default: how to change it."""
+        if hasattr(self, "num_levels"):
+            return (
+                f" (num_levels={self.num_levels}; the default 17 is the digits' levels 0..16: "
+                "build the head with num_levels=K for data with levels 0..K-1)"
+            )
+        if hasattr(self, "total_count"):
+            return (
+                f" (total_count={self.total_count}; the default 16 is the digits' 16 cells per "
+                "block: build the head with total_count=N for counts out of N)"
+            )
+        return ""
 
     def extra_repr(self) -> str:
         return f"name={self.name!r}, params_per_dim={self.params_per_dim}"
@@ -149,12 +209,50 @@ class HeadDistribution(Independent):
     def log_prob(self, value: Tensor) -> Tensor:
         if self.head.validate_args:
             self.head.check_value(value)
-            if value.shape[-1:] != self.event_shape:
+            self._check_shape(value)
+        # the sum over the D dimensions (torch's Independent reshapes, which fails on N = 0)
+        return self.base_dist.log_prob(value).sum(-1)
+
+    def _check_shape(self, value: Tensor) -> None:
+        d = self.event_shape[0]
+        full = self.batch_shape + self.event_shape
+        hint = "; flatten images first, e.g. x.flatten(1)" if value.dim() > 2 else ""
+        if value.shape[-1:] != self.event_shape:
+            raise ValueError(
+                f"{self.head.name}: x has trailing size {value.shape[-1]}, the distribution "
+                f"has D = {d} dimensions{hint}"
+            )
+        for got, want in zip(reversed(value.shape), reversed(full), strict=False):
+            if got != want and got != 1 and want != 1:
                 raise ValueError(
-                    f"{self.head.name}: x has trailing size {value.shape[-1]}, the distribution "
-                    f"has D = {self.event_shape[0]} dimensions"
+                    f"{self.head.name}: x of shape {tuple(value.shape)} does not match the "
+                    f"distribution's shape {tuple(full)} (batch_shape + (D,)){hint}"
                 )
-        return super().log_prob(value)
+
+    def entropy(self) -> Tensor:
+        """:math:`\\sum_d H(x_d\\mid z)`, shape ``batch_shape`` (where the family has one)."""
+        return self.base_dist.entropy().sum(-1)
+
+    @property
+    def mode(self) -> Tensor:
+        """The most probable x: the per-dimension modes (the dimensions are independent).
+
+        Float like every value of a head (torch's categorical gives integer indices).
+        """
+        mode = self.base_dist.mode
+        if not mode.is_floating_point():
+            mode = mode.to(self.base_dist.logits.dtype)
+        return mode
+
+    def expand(self, batch_shape: torch.Size, _instance=None) -> HeadDistribution:
+        """The same distribution broadcast to a larger ``batch_shape`` (torch's contract)."""
+        new = self._get_checked_instance(HeadDistribution, _instance)
+        batch_shape = torch.Size(batch_shape)
+        new.base_dist = self.base_dist.expand(batch_shape + self.event_shape)
+        new.reinterpreted_batch_ndims = self.reinterpreted_batch_ndims
+        new.head = self.head
+        Distribution.__init__(new, batch_shape, self.event_shape, validate_args=False)
+        return new
 
     def log_prob_per_dim(self, value: Tensor) -> Tensor:
         """``log p(x_d | z)`` for each dimension, shape ``batch_shape + (D,)``."""

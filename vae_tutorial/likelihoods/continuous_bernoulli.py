@@ -88,6 +88,14 @@ class StableContinuousBernoulli(ContinuousBernoulli):
         )
         return torch.where(small, taylor, exact)
 
+    @property
+    def mode(self) -> Tensor:
+        r"""The density :math:`\propto e^{\eta x}` is monotone on [0, 1]: the mode is 1 for
+        :math:`\eta > 0` and 0 for :math:`\eta < 0`. At :math:`\eta = 0` (uniform) every point is
+        a mode and, as torch does for ties (``Bernoulli`` at 1/2, ``Uniform``), it is NaN."""
+        mode = (self.logits > 0).to(self.logits.dtype)
+        return mode.masked_fill(self.logits == 0, float("nan"))
+
     def icdf(self, value: Tensor) -> Tensor:
         r"""Inverse CDF :math:`F^{-1}(u) = \log(1 + u(e^\eta - 1))/\eta`, stable for both signs.
 

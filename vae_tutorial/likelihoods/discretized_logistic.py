@@ -120,6 +120,26 @@ class DiscretizedLogisticMixture(Distribution):
         return self.level_log_probs().exp() @ levels
 
     @property
+    def mode(self) -> Tensor:
+        """The most probable level (the lowest one on a tie), as a float whole number."""
+        return self.level_log_probs().argmax(-1).to(self.loc.dtype)
+
+    def entropy(self) -> Tensor:
+        r""":math:`H = -\sum_{k=0}^{K-1} P(k)\log P(k)`, summed over the finite support."""
+        log_p = self.level_log_probs()
+        return -(log_p.exp() * log_p).sum(-1)
+
+    def expand(self, batch_shape: torch.Size, _instance=None) -> DiscretizedLogisticMixture:
+        new = self._get_checked_instance(DiscretizedLogisticMixture, _instance)
+        shape = torch.Size(batch_shape) + self.loc.shape[-1:]
+        new.logit_weights = self.logit_weights.expand(shape)
+        new.loc, new.log_scale = self.loc.expand(shape), self.log_scale.expand(shape)
+        new.num_levels = self.num_levels
+        Distribution.__init__(new, torch.Size(batch_shape), validate_args=False)
+        new._validate_args = self._validate_args
+        return new
+
+    @property
     def variance(self) -> Tensor:
         levels = torch.arange(self.num_levels, dtype=self.loc.dtype, device=self.loc.device)
         probs = self.level_log_probs().exp()

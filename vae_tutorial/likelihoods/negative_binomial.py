@@ -15,10 +15,25 @@ from __future__ import annotations
 
 import torch
 from torch import Tensor
-from torch.distributions import NegativeBinomial, constraints
+from torch.distributions import NegativeBinomial as TorchNegativeBinomial
+from torch.distributions import constraints
 
 from .. import representations
 from .base import LikelihoodHead, positive
+from .count_entropy import entropy_by_summation
+
+
+class NegativeBinomial(TorchNegativeBinomial):
+    """torch's ``NegativeBinomial`` with an ``entropy`` (torch has none): the sum
+    :math:`-\\sum_k P(k)\\log P(k)` over the counts, in float64, until the tail left is below
+    1e-12 (:func:`~vae_tutorial.likelihoods.count_entropy.entropy_by_summation`); NaN where the
+    tail is too heavy to sum within a million counts (tiny dispersion with a large mean)."""
+
+    def entropy(self) -> Tensor:
+        dist64 = TorchNegativeBinomial(
+            self.total_count.double(), logits=self.logits.double(), validate_args=False
+        )
+        return entropy_by_summation(dist64).to(self.logits.dtype)
 
 
 class NegativeBinomialHead(LikelihoodHead):
@@ -31,16 +46,26 @@ class NegativeBinomialHead(LikelihoodHead):
     discrete = True
 
     def __init__(
-        self, min_mean: float = 1e-6, min_dispersion: float = 1e-3, validate_args: bool = True
+        self,
+        min_mean: float = 1e-6,
+        min_dispersion: float = 1e-3,
+        count_scale: float = 16.0,
+        validate_args: bool = True,
     ) -> None:
+        """``count_scale`` divides the counts before the encoder sees them (16: the digits'
+        largest count; use a typical count of your data)."""
         super().__init__(validate_args)
+        if not count_scale > 0:
+            raise ValueError(f"{self.name}: count_scale must be positive, got {count_scale!r}")
         self.min_mean, self.min_dispersion = float(min_mean), float(min_dispersion)
+        self.count_scale = float(count_scale)
 
     def representation(self, levels: Tensor) -> Tensor:
-        return representations.levels(levels)
+        """The counts themselves: any whole numbers >= 0 (not only the digits' 0..16)."""
+        return representations.counts(levels)
 
     def encoder_input(self, x: Tensor) -> Tensor:
-        return x / (representations.NUM_LEVELS - 1)
+        return x / self.count_scale
 
     def distribution(self, raw_mean: Tensor, raw_dispersion: Tensor) -> NegativeBinomial:
         mean = positive(raw_mean, self.min_mean)

@@ -11,10 +11,23 @@ Mean and variance are both :math:`\lambda_d`: the Poisson cannot express over-di
 from __future__ import annotations
 
 from torch import Tensor
-from torch.distributions import Poisson, constraints
+from torch.distributions import Poisson as TorchPoisson
+from torch.distributions import constraints
 
 from .. import representations
 from .base import LikelihoodHead, positive
+from .count_entropy import entropy_by_summation
+
+
+class Poisson(TorchPoisson):
+    """torch's ``Poisson`` with an ``entropy`` (torch has none): the sum
+    :math:`-\\sum_k P(k)\\log P(k)` over the counts, in float64, until the tail left is below
+    1e-12 (:func:`~vae_tutorial.likelihoods.count_entropy.entropy_by_summation`); NaN for rates
+    too large to sum (about 1e6 and above)."""
+
+    def entropy(self) -> Tensor:
+        exact = entropy_by_summation(TorchPoisson(self.rate.double(), validate_args=False))
+        return exact.to(self.rate.dtype)
 
 
 class PoissonHead(LikelihoodHead):
@@ -26,15 +39,22 @@ class PoissonHead(LikelihoodHead):
     expects = "whole-number counts 0, 1, 2, ..."
     discrete = True
 
-    def __init__(self, min_rate: float = 1e-6, validate_args: bool = True) -> None:
+    def __init__(
+        self, min_rate: float = 1e-6, count_scale: float = 16.0, validate_args: bool = True
+    ) -> None:
+        """``count_scale`` divides the counts before the encoder sees them (16: the digits'
+        largest count; use a typical count of your data)."""
         super().__init__(validate_args)
-        self.min_rate = float(min_rate)
+        if not count_scale > 0:
+            raise ValueError(f"{self.name}: count_scale must be positive, got {count_scale!r}")
+        self.min_rate, self.count_scale = float(min_rate), float(count_scale)
 
     def representation(self, levels: Tensor) -> Tensor:
-        return representations.levels(levels)
+        """The counts themselves: any whole numbers >= 0 (not only the digits' 0..16)."""
+        return representations.counts(levels)
 
     def encoder_input(self, x: Tensor) -> Tensor:
-        return x / (representations.NUM_LEVELS - 1)
+        return x / self.count_scale
 
     def distribution(self, raw_rate: Tensor) -> Poisson:
         return Poisson(positive(raw_rate, self.min_rate), validate_args=False)
