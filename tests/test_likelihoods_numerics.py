@@ -124,11 +124,13 @@ def test_normalised_extreme_raw(variant, sign) -> None:
 
 
 def test_normalised_float32_discrete(discrete_variant) -> None:
-    """In float32 the probabilities of a finite support still sum to 1 (to float32 precision)."""
+    """In float32 the probabilities still sum to 1 (to float32 precision): over the whole finite
+    support, or for Poisson and negative binomial over the counts up to where float64 puts less
+    than 1e-13 in the tail (raw outputs kept moderate so that is a manageable count)."""
     head = discrete_variant.make()
-    if head.support is constraints.nonnegative_integer:
-        return  # the unbounded supports are covered in float64 above
-    raw = torch.randn(6, head.params_per_dim) * 10
+    unbounded = head.support is constraints.nonnegative_integer
+    torch.manual_seed(0)
+    raw = torch.randn(6, head.params_per_dim) * (3 if unbounded else 10)
     for r in raw:
         dist = head(r)
         xs = support_values(head, head.to(F64)(r.double())).float().unsqueeze(-1)

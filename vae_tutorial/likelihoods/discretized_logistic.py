@@ -148,6 +148,8 @@ class DiscretizedLogisticMixture(Distribution):
     @torch.no_grad()
     def sample(self, sample_shape: torch.Size = _NO_SAMPLE_SHAPE) -> Tensor:
         shape = torch.Size(sample_shape) + self.batch_shape
+        if shape.numel() == 0:
+            return self.loc.new_zeros(shape)
         component = torch.distributions.Categorical(logits=self.logit_weights).sample(sample_shape)
         pick = component.unsqueeze(-1)
         loc = self.loc.expand(shape + self.loc.shape[-1:]).gather(-1, pick).squeeze(-1)
