@@ -8,7 +8,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 JB     := $(VENV)/bin/jupyter-book
 
-.PHONY: book test venv chromium notebooks benchmark lint pdf clean
+.PHONY: book test venv chromium notebooks benchmark lint pdf clean mutation
 
 venv: $(STAMP)
 
@@ -47,6 +47,16 @@ pdf: $(STAMP)
 	@command -v xelatex >/dev/null && command -v latexmk >/dev/null || { \
 	  echo "make pdf needs xelatex and latexmk (see the apt-get line in the Makefile)" >&2; exit 1; }
 	$(JB) build . --builder pdflatex
+
+# Mutation testing with mutmut (slow; not part of `make test`): one module at a time, unit tests
+# only (the list in pyproject.toml [tool.mutmut]; no notebooks, no browser), at the lowest CPU
+# priority. MODULE is data, representations, likelihoods, objectives, evaluation, training or
+# priors, e.g. `make mutation MODULE=objectives`. Prints the score; equivalent mutants are listed
+# with reasons in tests/mutation_equivalent.txt. mutmut keeps its state in mutants/ (git-ignored).
+MODULE ?= data
+mutation: $(STAMP)
+	TQDM_DISABLE=1 nice -n 19 $(VENV)/bin/mutmut run "vae_tutorial.$(MODULE).*"
+	$(PY) scripts/mutation_score.py $(MODULE)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -41,6 +41,12 @@ def test_splits_are_disjoint_and_cover_the_data() -> None:
     assert set(SPLITS) == {"train", "val", "test"}
 
 
+def test_default_split_is_train() -> None:
+    assert torch.equal(load_digits(), load_digits("train"))
+    x, y = load_digits(with_labels=True)
+    assert torch.equal(x, load_digits("train")) and len(y) == 1000
+
+
 def test_returns_a_copy() -> None:
     x = load_digits("train")
     x[0, 0] = 99.0
