@@ -43,16 +43,22 @@ genuinely discrete model, exactly as for a discrete head.
     \log P(\text{levels}) \;\ge\; \mathbb E\Bigl[\log\frac1S\sum_{s=1}^S
       \frac{p_\theta(x_s\mid z_s)\,p(z_s)}{q_\phi(z_s\mid x_s)\,r(x_s\mid k)}\Bigr].
 
-On a finite bin :math:`r` is uniform, :math:`r = 1/(u_k - \ell_k)`; on an open edge bin it is a
-shifted half-Cauchy with one bin width :math:`w` as scale, :math:`x = u_0 - Y` or
-:math:`x = \ell_{K-1} + Y` with :math:`Y = w\tan(\pi U/2)`, :math:`U \sim \mathcal U(0, 1)`, and
-:math:`r = \frac{2}{\pi w}\bigl(1 + (Y/w)^2\bigr)^{-1}`. Its tail (like :math:`Y^{-2}`) is
-heavier than that of a Gaussian, a Laplace or a Student-t with :math:`\nu > 1`, so the weights
-stay bounded however wide the head's density is. (An exponential proposal with scale :math:`w`
-is lighter-tailed than a Gaussian of standard deviation :math:`\gg w`, and its weights then blow
-up.) The bound is valid for any proposal that covers the bin; it is looser than the exact method
-(it also pays for the mismatch between :math:`r` and :math:`p_\theta(x\mid z)` inside the bin)
-and needs no CDF, so it serves heads without one (Beta, continuous Bernoulli).
+On a finite bin :math:`r` is uniform, :math:`r = 1/(u_k - \ell_k)`. On an open edge bin, say
+:math:`B_0 = (-\infty, u_0]` with :math:`w` one bin width, :math:`r` is a mixture: with probability
+:math:`1 - \epsilon` uniform on the bin's first width :math:`[u_0 - w, u_0]` (density
+:math:`(1-\epsilon)/w`), with probability :math:`\epsilon` (``TAIL_WEIGHT``, 0.1) a half-Cauchy
+beyond it, :math:`x = u_0 - w - Y`, :math:`Y = w\tan(\pi U/2)`, density
+:math:`\epsilon\,\frac{2}{\pi w}\bigl(1 + (Y/w)^2\bigr)^{-1}` (mirrored for the top level). The
+uniform part makes a level-0 pixel as cheap to estimate as an interior one when the head's density
+is concentrated near the data; the Cauchy tail (like :math:`Y^{-2}`) is heavier than that of a
+Gaussian, a Laplace or a Student-t with :math:`\nu > 1`, so the weights stay bounded however
+wide the density is. (On a diagonal Gaussian with a floor of 0.018 trained for 30 epochs, at
+:math:`k = 200`, a pure half-Cauchy proposal of scale :math:`w` gave a bound 1.5 bits/dim looser,
+since it spreads most draws far from a concentrated density; :math:`\epsilon` from 0.05 to 0.2
+gave bounds within 0.05 bits/dim of each other.) The bound is valid for any proposal that covers
+the bin; it is looser than the exact method (it also pays for the mismatch between :math:`r` and
+:math:`p_\theta(x\mid z)` inside the bin) and needs no CDF, so it serves heads without one (Beta,
+continuous Bernoulli).
 
 ``method="auto"`` takes the exact method where the head has it, else dequantization.
 
@@ -75,6 +81,8 @@ from .objectives import bits_per_dim, iwae_bound
 
 Method = Literal["auto", "exact", "dequantize", "clipped"]
 METHODS: tuple[str, ...] = ("auto", "exact", "dequantize", "clipped")
+#: Probability with which the proposal on an open edge bin draws from its half-Cauchy tail.
+TAIL_WEIGHT = 0.1
 
 
 def has_exact_level_probs(model: VAE) -> bool:
@@ -107,16 +115,22 @@ def _dequantized_log_weights(
     width = torch.where(open_bin, torch.ones_like(lower), upper - lower)
     shape = (k,) + lower.shape
     u = torch.rand(shape, dtype=lower.dtype).clamp(1e-6, 1 - 1e-6)  # stays inside open supports
-    y = tail_scale * torch.tan(0.5 * math.pi * torch.rand(shape, dtype=lower.dtype))  # half-Cauchy
+    # open bins: distance from the finite edge, uniform on one bin width w, or (probability
+    # TAIL_WEIGHT) w plus a half-Cauchy draw of scale w
+    w = tail_scale
+    in_tail = torch.rand(shape, dtype=lower.dtype) < TAIL_WEIGHT
+    y = w * torch.tan(0.5 * math.pi * torch.rand(shape, dtype=lower.dtype))
+    depth = torch.where(in_tail, w + y, u * w)
     finite_lo = torch.where(lo_open, torch.zeros_like(lower), lower)
     finite_hi = torch.where(hi_open, torch.zeros_like(upper), upper)
     x = torch.where(
         lo_open,
-        finite_hi - y,
-        torch.where(hi_open, finite_lo + y, finite_lo + u * width),
+        finite_hi - depth,
+        torch.where(hi_open, finite_lo + depth, finite_lo + u * width),
     )  # [k, N, D]
-    log_half_cauchy = math.log(2 / (math.pi * tail_scale)) - torch.log1p((y / tail_scale) ** 2)
-    log_r = torch.where(open_bin, log_half_cauchy, -width.log()).sum(-1)
+    log_tail = math.log(2 * TAIL_WEIGHT / (math.pi * w)) - torch.log1p((y / w) ** 2)
+    log_open = torch.where(in_tail, log_tail, torch.full_like(y, math.log((1 - TAIL_WEIGHT) / w)))
+    log_r = torch.where(open_bin, log_open, -width.log()).sum(-1)
     q = model.encode(x)
     z = q.rsample()
     log_px_z = model.decode(z).log_prob(x)
