@@ -129,7 +129,8 @@ class LikelihoodHead(nn.Module, metaclass=_CheckedHeadType):
         return representations.unit_interval_bins(levels)
 
     def tail_scale(self) -> float:
-        """Scale of the proposal that dequantizes an open edge bin (uniform part and Cauchy tail): one bin width."""
+        """Scale of the proposal that dequantizes an open edge bin (uniform part and Cauchy
+        tail): one bin width."""
         return 1.0 / (representations.NUM_LEVELS - 1)
 
     def level_log_prob(self, dist: Distribution, levels: Tensor) -> Tensor | None:

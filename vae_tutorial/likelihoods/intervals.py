@@ -304,6 +304,26 @@ class DiscretizedDistribution(Distribution):
         probs = self.level_log_probs().exp()
         return probs @ levels.pow(2) - (probs @ levels).pow(2)
 
+    @property
+    def mode(self) -> Tensor:
+        """The most probable level (the lowest one on a tie), as a float whole number."""
+        return self.level_log_probs().argmax(-1).to(self.loc.dtype)
+
+    def entropy(self) -> Tensor:
+        r""":math:`H = -\sum_{k=0}^{K-1} P(k)\log P(k)`, summed over the finite support."""
+        log_p = self.level_log_probs()
+        return -torch.special.xlogy(log_p.exp(), log_p.exp()).sum(-1)
+
+    def expand(self, batch_shape: torch.Size, _instance=None) -> DiscretizedDistribution:
+        new = self._get_checked_instance(DiscretizedDistribution, _instance)
+        batch_shape = torch.Size(batch_shape)
+        new.loc, new.scale = self.loc.expand(batch_shape), self.scale.expand(batch_shape)
+        new.num_levels = self.num_levels
+        new._interval_log_prob, new._continuous = self._interval_log_prob, self._continuous
+        Distribution.__init__(new, batch_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
+
     @torch.no_grad()
     def sample(self, sample_shape: torch.Size = _NO_SAMPLE_SHAPE) -> Tensor:
         """Draw x from the continuous density and round it to its level (exact discretisation)."""
