@@ -13,7 +13,7 @@ from vae_tutorial import evaluation, load_digits
 from vae_tutorial.likelihoods import LIKELIHOODS
 from vae_tutorial.model import VAE
 from vae_tutorial.objectives import elbo
-from vae_tutorial.training import objective, train
+from vae_tutorial.training import fit_digits, objective, train
 
 TRAIN, VAL = load_digits("train"), load_digits("val")
 
@@ -143,3 +143,76 @@ def test_every_head_trains_on_the_digits(variant) -> None:
     ll = evaluation.discrete_log_likelihood(model, load_digits("test")[:20], k=5)
     assert torch.isfinite(ll).all()
     assert torch.isfinite(model.reconstruct(xv[:5]).mean).all()
+
+
+def test_train_defaults() -> None:
+    """The documented defaults (batch_size=100, lr=1e-3, no weight decay, the ELBO with one
+    sample and beta=1, seed=0) are what an explicit call with those values does."""
+    x = LIKELIHOODS["binomial"]().prepare(TRAIN[:250])
+    states = []
+    for kwargs in (
+        {},
+        {
+            "batch_size": 100,
+            "lr": 1e-3,
+            "weight_decay": 0.0,
+            "kind": "elbo",
+            "k": 1,
+            "beta": 1.0,
+            "seed": 0,
+        },
+        {"batch_size": 99},
+        {"lr": 2e-3},
+        {"seed": 1},
+        {"beta": 0.5},
+        {"weight_decay": 0.1},
+    ):
+        model = small_vae()
+        h = train(model, x, epochs=2, progress=False, **kwargs)
+        states.append((h.train_objective, model.state_dict()))
+    default, explicit, *others = states
+    assert default[0] == explicit[0]
+    for name, value in default[1].items():
+        assert torch.equal(value, explicit[1][name]), name
+    for _, state in others:
+        assert any(not torch.equal(v, state[n]) for n, v in default[1].items())
+
+
+def test_default_patience_is_20() -> None:
+    head = "bernoulli"
+    x = LIKELIHOODS[head]().prepare(TRAIN[:100])
+    xv = LIKELIHOODS[head]().prepare(VAL[:100])
+    h = train(small_vae(head), x, xv, epochs=300, lr=1e-2, seed=0, progress=False)
+    assert h.epochs_run < 300, "expected early stopping on this overfitting set-up"
+    assert h.epochs_run == h.best_epoch + 1 + 20
+    assert h.seconds > 0 and len(h.train_objective) == len(h.val_objective) == h.epochs_run
+
+
+def test_fit_digits_builds_the_documented_model() -> None:
+    """latent_dim=8, hidden=(256, 256), initialised from torch.manual_seed(seed)."""
+    head = LIKELIHOODS["binomial"]()
+    model, history = fit_digits(head, epochs=0)
+    assert history.epochs_run == 0 and model.latent_dim == 8 and model.data_dim == 64
+    sizes = [m.out_features for m in model.encoder.net if hasattr(m, "out_features")]
+    assert sizes == [256, 256, 16]
+    torch.manual_seed(0)
+    again = VAE(LIKELIHOODS["binomial"](), latent_dim=8, hidden=(256, 256))
+    for name, value in again.state_dict().items():
+        assert torch.equal(value, model.state_dict()[name]), name
+
+
+def test_progress_bar(capsys, monkeypatch) -> None:
+    """Shown with progress=True, or by default unless TQDM_DISABLE=1; never with False."""
+    x = LIKELIHOODS["binomial"]().prepare(TRAIN[:20])
+    cases = [
+        (True, "1", True),
+        (False, "", False),
+        (None, "1", False),
+        (None, "", True),
+        (None, "0", True),
+    ]
+    for progress, env, shown in cases:
+        monkeypatch.setenv("TQDM_DISABLE", env)
+        train(small_vae(), x, epochs=1, progress=progress)
+        err = capsys.readouterr().err
+        assert ("binomial" in err) == shown, (progress, env, err)
