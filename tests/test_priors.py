@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import pytest
 import torch
 
 from vae_tutorial import LIKELIHOODS, load_digits
@@ -63,3 +64,45 @@ def test_elbo_and_iwae_run_with_learned_priors() -> None:
         terms.elbo.mean().backward()
         torch.manual_seed(1)
         assert torch.isfinite(iwae_bound(model, x, k=10)).all()
+
+
+def test_documented_starting_values() -> None:
+    """Mixture: 10 equal-weight components with scales softplus(0.5413) + 1e-4 ~ 1 and means
+    drawn with spread init_spread; VampPrior: 50 pseudo-inputs near 1/2, equal weights."""
+    import torch.nn.functional as F
+
+    torch.manual_seed(0)
+    prior = MixtureOfGaussiansPrior(latent_dim=3)
+    dist = prior()
+    assert prior.num_components == 10 and prior.means.shape == (10, 3)
+    torch.testing.assert_close(dist.mixture_distribution.probs, torch.full((10,), 0.1))
+    scale = dist.component_distribution.base_dist.scale
+    torch.testing.assert_close(scale, F.softplus(prior.raw_scales) + 1e-4)
+    assert (scale - 1).abs().max() < 1e-3
+    torch.manual_seed(0)
+    wide = MixtureOfGaussiansPrior(latent_dim=3, init_spread=5.0)
+    torch.testing.assert_close(wide.means, 5.0 * prior.means)
+    model = VAE(LIKELIHOODS["binomial"](), latent_dim=3, hidden=(8,))
+    assert with_mixture_prior(model).prior.num_components == 10
+    assert with_mixture_prior(model, 4).prior.num_components == 4
+    torch.manual_seed(1)
+    vamp = with_vamp_prior(VAE(LIKELIHOODS["binomial"](), latent_dim=3, hidden=(8,))).prior
+    assert vamp.num_pseudo == 50 and vamp.pseudo_inputs.shape == (50, 64)
+    assert (vamp.pseudo_inputs - 0.5).abs().max() < 0.15  # sigmoid(0.1 * N(0, 1))
+    assert vamp.pseudo_inputs.std() > 0.005  # a little noise, not all equal
+    torch.testing.assert_close(vamp().mixture_distribution.probs, torch.full((50,), 0.02))
+
+
+def test_vamp_prior_init_is_clamped_and_checked() -> None:
+    model = VAE(LIKELIHOODS["binomial"](), latent_dim=2, hidden=(8,))
+    init = torch.tensor([[0.0, 1.0, 0.3] + [0.5] * 61])
+    prior = VampPrior(model.encoder, 64, num_pseudo=1, init=init)
+    torch.testing.assert_close(prior.pseudo_inputs[0, :3], torch.tensor([0.05, 0.95, 0.3]))
+    with pytest.raises(ValueError, match=r"VampPrior: init must have shape \(2, 64\)"):
+        VampPrior(model.encoder, 64, num_pseudo=2, init=init)
+    with pytest.raises(ValueError, match="VampPrior: num_pseudo must be an integer >= 1"):
+        VampPrior(model.encoder, 64, num_pseudo=0)
+    with pytest.raises(ValueError, match="MixtureOfGaussiansPrior: num_components must be >= 1"):
+        MixtureOfGaussiansPrior(2, num_components=0)
+    with pytest.raises(ValueError, match="MixtureOfGaussiansPrior: latent_dim must be"):
+        MixtureOfGaussiansPrior(0)
