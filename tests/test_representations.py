@@ -45,8 +45,8 @@ def test_levels_is_identity_and_checks() -> None:
         (torch.tensor([17.0]), "whole-number levels in 0..16"),
         (torch.tensor([-1.0]), "whole-number levels"),
         (torch.tensor([2.5]), "whole-number levels"),
-        (torch.tensor([float("nan")]), "NaN"),
-        (torch.tensor([3]), "float tensor"),
+        (torch.tensor([float("nan")]), "^levels contain NaN$"),
+        (torch.tensor([3]), "^levels must be a float tensor of whole numbers$"),
     ],
 )
 def test_bad_levels_are_refused(fn, bad, message) -> None:
@@ -115,3 +115,19 @@ def test_prepare_is_the_documented_representation() -> None:
 def test_prepare_refuses_levels_a_head_cannot_hold() -> None:
     with pytest.raises(ValueError, match="0..3"):
         LIKELIHOODS["categorical"](num_levels=4).prepare(torch.tensor([5.0]))
+
+
+@pytest.mark.parametrize("num_levels", [1, 0, 2.0, True])
+def test_num_levels_must_be_an_integer_above_one(num_levels) -> None:
+    with pytest.raises(ValueError, match=r"^num_levels must be an integer >= 2, got"):
+        rep.unit_interval(torch.tensor([0.0]), num_levels)
+
+
+def test_counts() -> None:
+    x = torch.tensor([0.0, 3.0, 1e6])
+    assert rep.counts(x) is x
+    for bad in ([-1.0], [0.5], [float("inf")], [float("nan")]):
+        with pytest.raises(ValueError, match=r"^expected whole-number counts >= 0, got values"):
+            rep.counts(torch.tensor(bad))
+    with pytest.raises(ValueError, match="^counts must be a float tensor"):
+        rep.counts(torch.tensor([3]))
