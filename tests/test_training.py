@@ -216,3 +216,45 @@ def test_progress_bar(capsys, monkeypatch) -> None:
         train(small_vae(), x, epochs=1, progress=progress)
         err = capsys.readouterr().err
         assert ("binomial" in err) == shown, (progress, env, err)
+
+
+def test_objective_defaults_and_beta() -> None:
+    """objective(model, x) is the one-sample ELBO with beta = 1; with beta it is
+    reconstruction - beta * KL of the same draws."""
+    model = small_vae()
+    x = LIKELIHOODS["binomial"]().prepare(TRAIN[:30])
+    torch.manual_seed(4)
+    default = objective(model, x)
+    torch.manual_seed(4)
+    terms = elbo(model, x, n_samples=1)
+    torch.testing.assert_close(default, terms.elbo)
+    torch.manual_seed(4)
+    weighted = objective(model, x, "elbo", 1, 0.25)
+    torch.testing.assert_close(weighted, terms.reconstruction - 0.25 * terms.kl)
+    torch.manual_seed(4)
+    two = objective(model, x, "elbo", 2)
+    torch.manual_seed(4)
+    torch.testing.assert_close(two, elbo(model, x, n_samples=2).elbo)
+
+
+def test_zero_epochs_leave_the_model_as_it_was() -> None:
+    model = small_vae()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    x = LIKELIHOODS["binomial"]().prepare(TRAIN[:30])
+    h = train(model, x, x, epochs=0, progress=False)
+    assert h.epochs_run == 0 and h.train_objective == [] and h.best_epoch == -1
+    for name, value in model.state_dict().items():
+        assert torch.equal(value, before[name]), name
+
+
+def test_fit_digits_trains_with_validation_and_passes_arguments_on() -> None:
+    head = LIKELIHOODS["binomial"]()
+    model, history = fit_digits(head, latent_dim=2, hidden=(8,), seed=3, epochs=2, lr=2e-3)
+    assert len(history.val_objective) == 2 and history.epochs_run == 2
+    torch.manual_seed(3)
+    again = VAE(LIKELIHOODS["binomial"](), latent_dim=2, hidden=(8,))
+    x, xv = head.prepare(TRAIN), head.prepare(VAL)
+    h = train(again, x, xv, epochs=2, lr=2e-3, seed=3, progress=False)
+    assert h.val_objective == history.val_objective
+    for name, value in again.state_dict().items():
+        assert torch.equal(value, model.state_dict()[name]), name
