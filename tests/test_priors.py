@@ -106,3 +106,13 @@ def test_vamp_prior_init_is_clamped_and_checked() -> None:
         MixtureOfGaussiansPrior(2, num_components=0)
     with pytest.raises(ValueError, match="MixtureOfGaussiansPrior: latent_dim must be"):
         MixtureOfGaussiansPrior(0)
+
+
+def test_prior_sizes_must_be_whole_numbers() -> None:
+    model = VAE(LIKELIHOODS["binomial"](), latent_dim=2, hidden=(8,))
+    assert VampPrior(model.encoder, 64).num_pseudo == 50
+    for bad in (2.5, True):
+        with pytest.raises(ValueError, match="VampPrior: num_pseudo must be an integer"):
+            VampPrior(model.encoder, 64, num_pseudo=bad)
+        with pytest.raises(ValueError, match="MixtureOfGaussiansPrior: latent_dim must be"):
+            MixtureOfGaussiansPrior(bad)
