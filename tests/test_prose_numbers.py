@@ -113,3 +113,15 @@ def test_no_typed_decimal_in_prose(path: Path) -> None:
         "values with vae_tutorial.glue + {glue:text}, or list a setting/constant with its reason "
         "in tests/prose_numbers_allowed.json"
     )
+
+
+def test_glue_rounds_to_plain_numbers() -> None:
+    """Glued values print as numbers: numpy and torch scalars become rounded plain floats."""
+    import numpy as np
+    import torch
+
+    from vae_tutorial import glue
+
+    for value in (np.float64(0.123456), torch.tensor(0.123456), 0.123456):
+        out = glue("test_value", value, 2)
+        assert type(out) is float and repr(out) == "0.12"
