@@ -7,6 +7,8 @@ same runs with other seeds; this script does that and prints one line per seed a
 * ``gaussian``: book/zoo/gaussian.ipynb, the diagonal Gaussian with and without the variance
   floor (training and validation ELBO, smallest sigma, best pixel, the rise of the training
   objective over the last learning-rate stage);
+* ``gaussian-bpd``: the same chapter's five models (fixed, shared, diagonal with and without the
+  floor) and their test bits/dim;
 * ``robust``: book/zoo/laplace_student_t.ipynb, Gaussian, Laplace and Student-t trained on
   salted digits with the same floor on the standard deviation (background haze, test bits/dim);
 * ``cb``: book/zoo/continuous_bernoulli.ipynb, the collapse experiments (KL, active units,
@@ -33,6 +35,8 @@ from vae_tutorial.evaluation import test_bits_per_dim
 from vae_tutorial.likelihoods import (
     ContinuousBernoulliHead,
     GaussianDiagonalHead,
+    GaussianFixedHead,
+    GaussianSharedHead,
     LaplaceHead,
     StudentTHead,
 )
@@ -70,6 +74,36 @@ def gaussian(seed: int) -> None:
             f"best pixel {best_pixel:.2f}, rise over the last stage {rise:5.1f}",
             flush=True,
         )
+
+
+def gaussian_bpd(seed: int) -> None:
+    """Test bits/dim of the Gaussian chapter's five models (seed 0 = the chapter)."""
+    levels_train, levels_val, levels_test = (load_digits(s) for s in ("train", "val", "test"))
+    head = GaussianFixedHead()
+    x_train, x_val = head.prepare(levels_train), head.prepare(levels_val)
+    models = {}
+    for sigma in (0.05, 0.3):
+        models[f"fixed sigma = {sigma}"], _ = fit_digits(
+            GaussianFixedHead(sigma=sigma), epochs=20, lr=3e-3, seed=seed
+        )
+    torch.manual_seed(seed)
+    shared = VAE(GaussianSharedHead(init_sigma=0.2))
+    for round_ in range(3):
+        train(shared, x_train, x_val, epochs=20, lr=3e-3, seed=10 * seed + round_)
+    for net in (shared.encoder, shared.decoder.net):
+        net.requires_grad_(False)  # then sigma alone, as in the chapter
+    train(shared, x_train, None, epochs=10, lr=3e-3, seed=10 * seed + 3)
+    models["shared sigma (learned)"] = shared
+    for floor in (ROUNDING_SD, 1e-8):
+        torch.manual_seed(seed)
+        model = VAE(GaussianDiagonalHead(min_sigma=floor))
+        for stage, (epochs, lr) in enumerate([(30, 2e-3), (20, 3e-4), (20, 1e-4)]):
+            train(model, x_train, None, epochs=epochs, lr=lr, seed=10 * seed + stage)
+        models["diagonal, floor 0.018" if floor > 1e-3 else "diagonal, no floor"] = model
+    torch.manual_seed(0)
+    for name, model in models.items():
+        bpd = test_bits_per_dim(model, levels_test, k=100)
+        print(f"gaussian seed {seed} {name:24s}: test bits/dim {bpd:.3f}", flush=True)
 
 
 def robust_heads() -> dict[str, torch.nn.Module]:
@@ -144,7 +178,7 @@ def cb(seed: int) -> None:
             )
 
 
-PARTS = {"gaussian": gaussian, "robust": robust, "cb": cb}
+PARTS = {"gaussian": gaussian, "gaussian-bpd": gaussian_bpd, "robust": robust, "cb": cb}
 
 
 def main() -> None:
