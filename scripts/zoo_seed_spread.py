@@ -11,8 +11,9 @@ same runs with other seeds; this script does that and prints one line per seed a
   floor) and their test bits/dim;
 * ``robust``: book/zoo/laplace_student_t.ipynb, Gaussian, Laplace and Student-t trained on
   salted digits with the same floor on the standard deviation (background haze, test bits/dim);
+* ``beta``: book/zoo/beta.ipynb, the Beta VAE (ELBO, shapes of its densities, bits/dim);
 * ``cb``: book/zoo/continuous_bernoulli.ipynb, the collapse experiments (KL, active units,
-  validation ELBO of the plain, dequantized, BCE-initialised and KL-warm-up runs).
+  validation ELBO of the plain, dequantized, BCE-initialised and KL-warm-up runs; bits/dim).
 
 Seed 0 reproduces the chapter's numbers. Run, for example,
 ``TQDM_DISABLE=1 .venv/bin/python scripts/zoo_seed_spread.py cb --seeds 0 1 2``
@@ -33,6 +34,7 @@ from vae_tutorial.corruption import salt_pixels
 from vae_tutorial.diagnostics import active_units
 from vae_tutorial.evaluation import test_bits_per_dim
 from vae_tutorial.likelihoods import (
+    BetaHead,
     ContinuousBernoulliHead,
     GaussianDiagonalHead,
     GaussianFixedHead,
@@ -106,6 +108,28 @@ def gaussian_bpd(seed: int) -> None:
         print(f"gaussian seed {seed} {name:24s}: test bits/dim {bpd:.3f}", flush=True)
 
 
+def beta(seed: int) -> None:
+    """The Beta chapter's model (seed 0 = the chapter): ELBO, shapes of its densities, bits/dim."""
+    head = BetaHead()
+    model, history = fit_digits(
+        head, latent_dim=8, epochs=80, batch_size=200, lr=2e-3, patience=20, seed=seed
+    )
+    levels_test = load_digits("test")
+    with torch.no_grad():
+        base = model.reconstruct(representations.open_unit_interval(levels_test)).base_dist
+    a, b = base.concentration1, base.concentration0
+    j_or_u = ((a < 1) | (b < 1)).float().mean().item()
+    u_shape = ((a < 1) & (b < 1)).float().mean().item()
+    bump = ((a > 1) & (b > 1))[levels_test == 0].float().mean().item()
+    torch.manual_seed(0)
+    bpd = test_bits_per_dim(model, levels_test, k=200)
+    print(
+        f"beta seed {seed}: best val ELBO {history.best_val:.1f}, J or U {j_or_u:.1%}, "
+        f"U {u_shape:.2%}, blank pixels as bumps {bump:.1%}, test bits/dim {bpd:.3f}",
+        flush=True,
+    )
+
+
 def robust_heads() -> dict[str, torch.nn.Module]:
     """The three heads of the robustness experiment, each with its sd floored at ROUNDING_SD."""
     return {
@@ -160,12 +184,27 @@ def cb(seed: int) -> None:
     anneal_model = VAE(ContinuousBernoulliHead())
     for stage, beta in enumerate((0.0, 0.1, 0.3, 1.0)):
         train(
-            anneal_model, x_train, x_val if beta == 1.0 else None, epochs=20,
-            **{**fit, "seed": 10 * seed + stage}, beta=beta,
+            anneal_model,
+            x_train,
+            x_val if beta == 1.0 else None,
+            epochs=20,
+            **{**fit, "seed": 10 * seed + stage},
+            beta=beta,
         )
+    levels_test = load_digits("test")
+    bce_as_cb = VAE(ContinuousBernoulliHead())
+    bce_as_cb.load_state_dict(bce_model.state_dict())
+    bce_as_cb.eval()
+    for name, model in (("plain", cb_model), ("BCE read as CB", bce_as_cb)):
+        torch.manual_seed(0)
+        bpd = test_bits_per_dim(model, levels_test, k=200)
+        print(f"cb seed {seed} {name:12s}: test bits/dim {bpd:.3f}", flush=True)
     runs = {
-        "plain": (cb_model, x_val), "BCE": (bce_model, x_val), "dequantized": (deq_model, deq_val),
-        "from BCE": (warm_model, x_val), "warm-up": (anneal_model, x_val),
+        "plain": (cb_model, x_val),
+        "BCE": (bce_model, x_val),
+        "dequantized": (deq_model, deq_val),
+        "from BCE": (warm_model, x_val),
+        "warm-up": (anneal_model, x_val),
     }
     torch.manual_seed(0)
     with torch.no_grad():
@@ -178,7 +217,13 @@ def cb(seed: int) -> None:
             )
 
 
-PARTS = {"gaussian": gaussian, "gaussian-bpd": gaussian_bpd, "robust": robust, "cb": cb}
+PARTS = {
+    "beta": beta,
+    "gaussian": gaussian,
+    "gaussian-bpd": gaussian_bpd,
+    "robust": robust,
+    "cb": cb,
+}
 
 
 def main() -> None:
