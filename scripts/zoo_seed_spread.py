@@ -85,9 +85,13 @@ def gaussian_bpd(seed: int) -> None:
     x_train, x_val = head.prepare(levels_train), head.prepare(levels_val)
     models = {}
     for sigma in (0.05, 0.3):
-        models[f"fixed sigma = {sigma}"], _ = fit_digits(
-            GaussianFixedHead(sigma=sigma), epochs=20, lr=3e-3, seed=seed
-        )
+        model, _ = fit_digits(GaussianFixedHead(sigma=sigma), epochs=20, lr=3e-3, seed=seed)
+        models[f"fixed sigma = {sigma}"] = model
+        torch.manual_seed(0)
+        with torch.no_grad():
+            kl = elbo(model, x_val).kl.mean().item()
+            mse = (model.reconstruct(x_val).mean - x_val).pow(2).mean().item()
+        print(f"gaussian seed {seed} fixed sigma = {sigma}: KL {kl:.2f}, val mse {mse:.4f}")
     torch.manual_seed(seed)
     shared = VAE(GaussianSharedHead(init_sigma=0.2))
     for round_ in range(3):
@@ -95,6 +99,7 @@ def gaussian_bpd(seed: int) -> None:
     for net in (shared.encoder, shared.decoder.net):
         net.requires_grad_(False)  # then sigma alone, as in the chapter
     train(shared, x_train, None, epochs=10, lr=3e-3, seed=10 * seed + 3)
+    print(f"gaussian seed {seed} shared: learned sigma {shared.head.sigma.item():.3f}", flush=True)
     models["shared sigma (learned)"] = shared
     for floor in (ROUNDING_SD, 1e-8):
         torch.manual_seed(seed)
