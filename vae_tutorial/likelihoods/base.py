@@ -129,8 +129,7 @@ class LikelihoodHead(nn.Module, metaclass=_CheckedHeadType):
         return representations.unit_interval_bins(levels)
 
     def tail_scale(self) -> float:
-        """Scale of the proposal that dequantizes an open edge bin (uniform part and Cauchy
-        tail): one bin width."""
+        """Width scale of the proposal that dequantizes an open edge bin: one bin width."""
         return 1.0 / (representations.NUM_LEVELS - 1)
 
     def level_log_prob(self, dist: Distribution, levels: Tensor) -> Tensor | None:
