@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 from hypothesis import given
@@ -144,3 +146,13 @@ def test_dequantize_stays_in_each_levels_bin() -> None:
     assert abs(float(offset.mean())) < 0.03 and abs(float(offset.var()) - 1 / 12) < 0.01
     with pytest.raises(ValueError, match="copies"):
         rep.dequantize(levels, copies=0)
+
+
+@pytest.mark.parametrize("num_levels", [2, 5, 256])
+def test_real_line_bins_partition_the_line(num_levels) -> None:
+    levels = torch.arange(float(num_levels), dtype=torch.float64)
+    lo, hi = rep.real_line_bins(levels, num_levels)
+    assert lo[0] == -math.inf and hi[-1] == math.inf
+    torch.testing.assert_close(lo[1:], hi[:-1])
+    h = 0.5 / (num_levels - 1)
+    torch.testing.assert_close(hi[:-1], levels[:-1] / (num_levels - 1) + h)
