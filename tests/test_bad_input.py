@@ -23,9 +23,13 @@ def small_vae(head: str = "binomial", data_dim: int = 64) -> VAE:
 
 def test_train_on_empty_data() -> None:
     model = small_vae()
-    with pytest.raises(ValueError, match="train: train_x is empty"):
+    with pytest.raises(
+        ValueError, match="^train: train_x is empty; expected at least one example$"
+    ):
         train(model, torch.zeros(0, 64), epochs=1, progress=False)
-    with pytest.raises(ValueError, match="train: val_x is empty"):
+    with pytest.raises(
+        ValueError, match="^train: val_x is empty; pass None to train without validation$"
+    ):
         train(model, LEVELS, torch.zeros(0, 64), epochs=1, progress=False)
 
 
@@ -50,6 +54,7 @@ def test_train_other_bad_arguments() -> None:
     cases = [
         ({"kind": "vi"}, "train: kind must be 'elbo' or 'iwae'"),
         ({"epochs": -1}, "train: epochs must be an integer >= 0"),
+        ({"epochs": 2.5}, "train: epochs must be an integer >= 0"),
         ({"patience": -1}, "train: patience must be None or an integer >= 0"),
         ({"lr": 0.0}, "train: lr must be positive"),
         ({"beta": -1.0}, "train: beta must be >= 0"),
@@ -125,3 +130,18 @@ def test_vae_sizes_must_be_positive(kwargs, arg) -> None:
 def test_vae_head_must_be_a_head() -> None:
     with pytest.raises(ValueError, match="VAE: head must be a LikelihoodHead"):
         VAE("bernoulli")  # type: ignore[arg-type]
+
+
+def test_patience_zero_stops_at_the_first_epoch_without_improvement() -> None:
+    torch.manual_seed(0)
+    model = small_vae()
+    h = train(model, LEVELS, LEVELS, epochs=30, lr=0.5, patience=0, progress=False)
+    assert h.epochs_run == h.best_epoch + 2 or h.epochs_run == 30
+
+
+def test_non_finite_loss_is_reported_with_its_epoch() -> None:
+    model = VAE(LIKELIHOODS["binomial"](validate_args=False), latent_dim=2, hidden=(8,))
+    with torch.no_grad():
+        model.decoder.net[-1].bias.fill_(float("nan"))
+    with pytest.raises(FloatingPointError, match="^train: non-finite loss at epoch 0$"):
+        train(model, LEVELS, epochs=1, progress=False)
