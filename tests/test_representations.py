@@ -156,3 +156,17 @@ def test_real_line_bins_partition_the_line(num_levels) -> None:
     torch.testing.assert_close(lo[1:], hi[:-1])
     h = 0.5 / (num_levels - 1)
     torch.testing.assert_close(hi[:-1], levels[:-1] / (num_levels - 1) + h)
+
+
+def test_dequantize_is_the_documented_formula() -> None:
+    """x = k/(K-1) + (r - 1/2)/(K-1) with r the generator's uniform draws, in x's dtype; one copy
+    by default; the generator alone decides the noise."""
+    levels = torch.tensor([[0.0, 1.0, 4.0], [2.0, 3.0, 4.0]], dtype=torch.float64)
+    torch.manual_seed(123)
+    x = rep.dequantize(levels, generator=torch.Generator().manual_seed(7), num_levels=5)
+    r = torch.rand((2, 3), generator=torch.Generator().manual_seed(7), dtype=torch.float64)
+    assert x.shape == (2, 3) and x.dtype == torch.float64
+    torch.testing.assert_close(x, levels / 4 + (r - 0.5) / 4, rtol=0, atol=1e-15)
+    torch.manual_seed(321)
+    again = rep.dequantize(levels, 1, torch.Generator().manual_seed(7), 5)
+    assert torch.equal(x, again)
