@@ -67,24 +67,55 @@ class Column:
 
 
 FAIR_COLUMNS: tuple[Column, ...] = (
-    Column("rate_marriage", "ordinal", (1.0, 2.0, 3.0, 4.0, 5.0),
-           "rating of the marriage, 1 = very poor ... 5 = very good"),
-    Column("age", "ordinal", (17.5, 22.0, 27.0, 32.0, 37.0, 42.0),
-           "age band, coded by its mid-point in years"),
-    Column("yrs_married", "ordinal", (0.5, 2.5, 6.0, 9.0, 13.0, 16.5, 23.0),
-           "years married, in bands coded by an approximate mid-point"),
-    Column("children", "count", (0.0, 1.0, 2.0, 3.0, 4.0, 5.5),
-           "number of children; the top code 5.5 is read as 'five or more'"),
-    Column("religious", "ordinal", (1.0, 2.0, 3.0, 4.0),
-           "how religious, 1 = not ... 4 = strongly"),
-    Column("educ", "ordinal", (9.0, 12.0, 14.0, 16.0, 17.0, 20.0),
-           "education: grade school, high school, some college, college, some graduate, advanced"),
-    Column("occupation", "categorical", (1.0, 2.0, 3.0, 4.0, 5.0, 6.0),
-           "the woman's occupation group (unordered categories)"),
-    Column("occupation_husb", "categorical", (1.0, 2.0, 3.0, 4.0, 5.0, 6.0),
-           "the husband's occupation group (unordered categories)"),
-    Column("affairs", "zero_heavy", None,
-           "time spent in extramarital affairs (Fair's measure): 0 for most, else positive"),
+    Column(
+        "rate_marriage",
+        "ordinal",
+        (1.0, 2.0, 3.0, 4.0, 5.0),
+        "rating of the marriage, 1 = very poor ... 5 = very good",
+    ),
+    Column(
+        "age",
+        "ordinal",
+        (17.5, 22.0, 27.0, 32.0, 37.0, 42.0),
+        "age band, coded by its mid-point in years",
+    ),
+    Column(
+        "yrs_married",
+        "ordinal",
+        (0.5, 2.5, 6.0, 9.0, 13.0, 16.5, 23.0),
+        "years married, in bands coded by an approximate mid-point",
+    ),
+    Column(
+        "children",
+        "count",
+        (0.0, 1.0, 2.0, 3.0, 4.0, 5.5),
+        "number of children; the top code 5.5 is read as 'five or more'",
+    ),
+    Column("religious", "ordinal", (1.0, 2.0, 3.0, 4.0), "how religious, 1 = not ... 4 = strongly"),
+    Column(
+        "educ",
+        "ordinal",
+        (9.0, 12.0, 14.0, 16.0, 17.0, 20.0),
+        "education: grade school, high school, some college, college, some graduate, advanced",
+    ),
+    Column(
+        "occupation",
+        "categorical",
+        (1.0, 2.0, 3.0, 4.0, 5.0, 6.0),
+        "the woman's occupation group (unordered categories)",
+    ),
+    Column(
+        "occupation_husb",
+        "categorical",
+        (1.0, 2.0, 3.0, 4.0, 5.0, 6.0),
+        "the husband's occupation group (unordered categories)",
+    ),
+    Column(
+        "affairs",
+        "zero_heavy",
+        None,
+        "time spent in extramarital affairs (Fair's measure): 0 for most, else positive",
+    ),
 )
 FAIR_COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in FAIR_COLUMNS)
 #: Number of rows in each split (a seeded permutation of the 6,366 rows).
