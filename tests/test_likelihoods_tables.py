@@ -508,3 +508,48 @@ def test_heterogeneous_in_a_vae() -> None:
     assert (log_px >= terms.elbo - 5).all()
     head.encoder_loc.fill_(1.0)
     torch.testing.assert_close(head.encoder_input(x), x - 1.0)
+
+
+# -- yardstick heads for Gaussian (MSE) models ----------------------------------------------------
+GRID = (17.5, 22.0, 27.0, 32.0, 37.0, 42.0)
+
+
+@pytest.mark.parametrize("raw", [-40.0, -3.0, 0.0, 0.4, 3.0, 40.0])
+def test_grid_gaussian_is_the_rounded_gaussian(raw) -> None:
+    from vae_tutorial.likelihoods.grid_gaussian import GridGaussianHead
+
+    head = GridGaussianHead(GRID, loc=29.0, scale=6.8, sigma=0.7).to(F64)
+    dist = head(torch.tensor([raw], dtype=F64))
+    x = torch.tensor(GRID, dtype=F64)
+    probs = dist.base_dist.log_prob(x).exp().numpy()
+    mu, s = 29.0 + 6.8 * raw, 6.8 * 0.7
+    edges = np.concatenate([[-np.inf], (np.array(GRID[1:]) + GRID[:-1]) / 2, [np.inf]])
+    ref = np.diff(stats.norm.cdf(edges, mu, s))
+    np.testing.assert_allclose(probs, ref, rtol=1e-9, atol=1e-15)
+    assert abs(probs.sum() - 1) < 1e-12
+    r = torch.tensor([raw], dtype=F64, requires_grad=True)
+    (g,) = torch.autograd.grad(head(r).log_prob_per_dim(x).sum(), r)
+    assert torch.isfinite(g).all() and torch.isfinite(head(r).log_prob_per_dim(x)).all()
+    with pytest.raises(ValueError, match=r"grid_gaussian expects x in one of 17.5, 22"):
+        head(torch.zeros(1)).log_prob(torch.tensor([23.0]))
+
+
+@pytest.mark.parametrize("raw", [-30.0, -1.0, 0.0, 2.0, 30.0])
+def test_censored_gaussian_is_tobit(raw) -> None:
+    from vae_tutorial.likelihoods.censored_gaussian import CensoredGaussianHead
+
+    head = CensoredGaussianHead(loc=0.7, scale=2.2, sigma=0.8).to(F64)
+    dist = head(torch.tensor([raw], dtype=F64)).base_dist
+    mu, s = 0.7 + 2.2 * raw, 2.2 * 0.8
+    xs = np.array([0.0, 0.3, 5.0])
+    ours = dist.log_prob(torch.tensor(xs, dtype=F64)).numpy()
+    ref = np.where(xs == 0, stats.norm.logcdf(0, mu, s), stats.norm.logpdf(xs, mu, s))
+    np.testing.assert_allclose(ours, ref, rtol=1e-9)
+    assert np.isfinite(ours).all()
+    mass = stats.norm.cdf(0, mu, s)
+    density, _ = integrate.quad(lambda t: stats.norm.pdf(t, mu, s), 0, np.inf)
+    assert abs(mass + density - 1) < 1e-9
+    mean = stats.norm.expect(lambda t: max(t, 0.0), loc=mu, scale=s)
+    np.testing.assert_allclose(dist.mean.item(), mean, rtol=1e-6, atol=1e-12)
+    with pytest.raises(ValueError, match="censored_gaussian expects x in real numbers >= 0"):
+        head(torch.zeros(1)).log_prob(torch.tensor([-0.5]))

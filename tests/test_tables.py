@@ -71,3 +71,42 @@ def test_bad_input() -> None:
         ValueError, match="fair column 'occupation': codes must be whole numbers 0..5"
     ):
         codes_to_values(c)
+
+
+def test_models_for_the_table() -> None:
+    from vae_tutorial.model import VAE
+    from vae_tutorial.tables import (
+        column_log_marginals,
+        fair_mixed_head,
+        fitted_sigma,
+        gaussian_yardstick_head,
+        standardisation,
+    )
+
+    torch.manual_seed(0)
+    codes, values = load_fair("train", coded=True), load_fair("train")
+    head = fair_mixed_head(codes)
+    assert head.column_names == tuple(c.name for c in FAIR_COLUMNS)
+    model = VAE(head, data_dim=9, latent_dim=2, hidden=(8,))
+    assert torch.isfinite(model.decode(torch.zeros(2)).log_prob(codes[:50])).all()
+    # column marginals: one shared set of prior draws, so the pmf of a discrete column sums to 1
+    k = 6  # the age column has 6 codes: rows 0..5 carry each code once
+    rows = codes[:k].clone()
+    rows[:, 1] = torch.arange(k, dtype=rows.dtype)
+    lm = column_log_marginals(model, rows, k=300, chunk=100)
+    assert lm.shape == (k, 9)
+    torch.testing.assert_close(lm[:, 1].exp().sum(), torch.tensor(1.0))
+    # the Gaussian yardstick: a proper distribution in recorded units
+    loc, scale = standardisation(values)
+    mse = VAE(
+        head_gauss := gaussian_yardstick_head(values, torch.ones(9)), data_dim=9, latent_dim=2
+    )
+    assert head_gauss.params_per_dim == 1
+    lp = mse.decode(torch.zeros(3, 2)).log_prob_per_dim(values[:3])
+    assert lp.shape == (3, 9) and torch.isfinite(lp).all() and (lp[:, :8] <= 0).all()
+    torch.testing.assert_close(head_gauss.encoder_input(values), (values - loc) / scale)
+    sigma = fitted_sigma(
+        VAE(__import__("vae_tutorial").LIKELIHOODS["gaussian_fixed"](), data_dim=9, latent_dim=2),
+        (values - loc) / scale,
+    )
+    assert sigma.shape == (9,) and (sigma > 0).all()

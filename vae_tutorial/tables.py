@@ -34,13 +34,20 @@ test rows (:data:`FAIR_SPLITS`).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import torch
 from torch import Tensor
+
+from .likelihoods.base import LikelihoodHead
+from .likelihoods.heterogeneous import HeterogeneousHead
+
+if TYPE_CHECKING:
+    from .model import VAE
 
 ColumnKind = Literal["ordinal", "count", "categorical", "zero_heavy"]
 
@@ -190,3 +197,94 @@ def load_fair(split: str = "train", coded: bool = False) -> Tensor:
     rows = _split_rows(split)
     x = torch.from_numpy(_fair_values()[rows].astype(np.float32))
     return values_to_codes(x) if coded else x
+
+
+# -- models for the table -------------------------------------------------------------------------
+def fair_mixed_head(train_codes: Tensor) -> HeterogeneousHead:
+    """One head per column of the coded table (Part V, chapter 1).
+
+    Ordinal (cumulative-logit) heads for the ratings, bands and education levels, a negative
+    binomial for the number of children, categorical heads for the two occupations, and a hurdle
+    log-normal for ``affairs``. The encoder sees the coded table standardised with the training
+    means and standard deviations of ``train_codes`` (``[N, 9]``).
+    """
+    from .likelihoods import LIKELIHOODS, TABLE_LIKELIHOODS
+
+    columns: dict[str, LikelihoodHead] = {}
+    for col in FAIR_COLUMNS:
+        if col.kind == "ordinal":
+            columns[col.name] = TABLE_LIKELIHOODS["ordinal"](num_levels=col.num_levels)
+        elif col.kind == "count":
+            columns[col.name] = LIKELIHOODS["negative_binomial"]()
+        elif col.kind == "categorical":
+            columns[col.name] = LIKELIHOODS["categorical"](num_levels=col.num_levels)
+        else:
+            columns[col.name] = TABLE_LIKELIHOODS["hurdle_lognormal"]()
+    loc, scale = standardisation(train_codes)
+    return HeterogeneousHead(columns, encoder_loc=loc, encoder_scale=scale)
+
+
+def standardisation(train: Tensor) -> tuple[Tensor, Tensor]:
+    """Per-column training mean and standard deviation, each ``[D]`` (the "standardise" step)."""
+    return train.mean(0), train.std(0)
+
+
+def gaussian_yardstick_head(train_values: Tensor, sigma: Tensor) -> HeterogeneousHead:
+    """How a Gaussian (MSE) model of the standardised table is scored in the table's own units.
+
+    Its decoder outputs a mean per column in standardised units; with the column's training
+    mean ``m_c`` and standard deviation ``s_c`` and a noise level ``sigma[c]`` (standardised
+    units) that is the Gaussian :math:`\\mathcal N(m_c + s_c r_c, (s_c\\sigma_c)^2)` in recorded
+    units. A discrete column gets the Gaussian's probability of rounding to each recorded value
+    (:class:`~vae_tutorial.likelihoods.grid_gaussian.GridGaussianHead`); ``affairs`` gets the
+    Gaussian censored at 0 (:class:`~vae_tutorial.likelihoods.censored_gaussian.
+    CensoredGaussianHead`): the mass below 0 at 0, the density above. Both are normalised, so the
+    numbers compare with :func:`fair_mixed_head`'s on the same rows (recorded values here, codes
+    there; a code and its value have the same probability).
+    """
+    from .likelihoods.censored_gaussian import CensoredGaussianHead
+    from .likelihoods.grid_gaussian import GridGaussianHead
+
+    loc, scale = standardisation(train_values)
+    columns: dict[str, LikelihoodHead] = {}
+    for c, col in enumerate(FAIR_COLUMNS):
+        args = {"loc": loc[c].item(), "scale": scale[c].item(), "sigma": float(sigma[c])}
+        if col.values is None:
+            columns[col.name] = CensoredGaussianHead(lower=0.0, **args)
+        else:
+            columns[col.name] = GridGaussianHead(col.values, **args)
+    return HeterogeneousHead(columns, encoder_loc=loc, encoder_scale=scale)
+
+
+@torch.no_grad()
+def fitted_sigma(model: VAE, x: Tensor, n_samples: int = 10) -> Tensor:
+    r"""Per-column noise level that maximises the reconstruction term of a Gaussian decoder.
+
+    For a decoder mean :math:`\mu_c(z)` the best :math:`\sigma_c` in
+    :math:`\mathbb E_q[\log\mathcal N(x_c;\mu_c(z),\sigma_c^2)]` is the root mean squared error
+    :math:`\sigma_c^2 = \frac1N\sum_n \mathbb E_{q(z\mid x_n)}(x_{nc} - \mu_c(z))^2`, estimated
+    with ``n_samples`` draws per row. ``x`` is in the model's (standardised) units; returns
+    ``[D]``.
+    """
+    z = model.encode(x).sample((n_samples,))
+    return (x - model.decode(z).mean).pow(2).mean((0, 1)).sqrt()
+
+
+@torch.no_grad()
+def column_log_marginals(model: VAE, x: Tensor, k: int = 2000, chunk: int = 250) -> Tensor:
+    r"""Each column's marginal log-likelihood :math:`\log p_\theta(x_c)`, shape ``[N, D]``.
+
+    :math:`p_\theta(x_c) = \int p_\theta(x_c\mid z)\,p(z)\,dz` is estimated with ``k`` draws
+    from the prior shared by all rows: :math:`\log\frac1k\sum_i p_\theta(x_c\mid z_i)`. It is
+    the model's distribution of ONE column, ignoring the others; the total
+    :math:`\log p_\theta(x)` also credits the dependence between columns, so it is not the sum
+    of these (for a good model it is larger on average). Uses the global torch RNG.
+    """
+    out = None
+    for i in range(0, k, chunk):
+        z = model.prior().sample((min(chunk, k - i), 1))  # [k_i, 1, L]
+        lp = model.decode(z).log_prob_per_dim(x)  # [k_i, N, D]
+        lse = torch.logsumexp(lp, dim=0)
+        out = lse if out is None else torch.logaddexp(out, lse)
+    assert out is not None
+    return out - math.log(k)

@@ -67,16 +67,13 @@ class HeterogeneousDistribution(Distribution):
             )
         if mask is not None:
             mask = masking.check_mask(mask, value, self.head.name)
+            value = torch.where(mask, value, self.head.fill_values.to(value.dtype))
+        if self.head.validate_args and not bool(self.head.support.check(value).all()):
+            self.head.check_value(value)  # one pass when valid; this names the failing column
         out = []
-        for c, (name, dist) in enumerate(self.columns.items()):
-            column_head = self.head.column_heads[name]
-            v = value[..., c : c + 1]
+        for c, dist in enumerate(self.columns.values()):
             m = None if mask is None else mask[..., c : c + 1]
-            if m is not None:
-                v = masking.fill_missing(v, m, masking.support_point(column_head.support))
-            if self.head.validate_args:
-                self.head.check_column(name, v)
-            lp = dist.log_prob(v)
+            lp = dist.log_prob(value[..., c : c + 1])
             out.append(lp if m is None else masking.keep_observed(lp, m))
         return torch.cat(torch.broadcast_tensors(*out), dim=-1)
 
@@ -142,6 +139,8 @@ class HeterogeneousHead(LikelihoodHead):
             raise ValueError(
                 f"{self.name}: encoder_loc and encoder_scale must have shape ({d},), scale > 0"
             )
+        fill = [masking.support_point(h.support) for _, h in pairs]
+        self.register_buffer("fill_values", torch.tensor(fill), persistent=False)
         self.register_buffer("encoder_loc", loc)
         self.register_buffer("encoder_scale", scale)
 
