@@ -66,6 +66,8 @@ def test_bad_input() -> None:
     with pytest.raises(ValueError, match="fair column 'age': 23 is not one of"):
         tables.values_to_codes(x)
     c = load_fair("val", coded=True)[:2].clone()
+    c[0, 3] = 9.0  # nine children: recorded as the top code, 5.5 ("five or more")
+    assert codes_to_values(c)[0, 3] == 5.5
     c[1, 6] = 6.0
     with pytest.raises(
         ValueError, match="fair column 'occupation': codes must be whole numbers 0..5"

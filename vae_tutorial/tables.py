@@ -171,12 +171,18 @@ def values_to_codes(x: Tensor) -> Tensor:
 
 
 def codes_to_values(codes: Tensor) -> Tensor:
-    """Codes ``[..., 9]`` -> recorded values (the inverse of :func:`values_to_codes`)."""
+    """Codes ``[..., 9]`` -> recorded values (the inverse of :func:`values_to_codes`).
+
+    A count column's top code stands for "that many or more": a count above it (as a count
+    likelihood can draw) is recorded as the top value, like the survey would.
+    """
     out = codes.clone()
     for j, col in enumerate(FAIR_COLUMNS):
         if col.values is None:
             continue
         k = codes[..., j]
+        if col.kind == "count":
+            k = k.clamp(max=col.num_levels - 1)
         if not bool(((k >= 0) & (k <= col.num_levels - 1) & (k == k.round())).all()):
             raise ValueError(
                 f"fair column {col.name!r}: codes must be whole numbers 0..{col.num_levels - 1}"
