@@ -24,7 +24,7 @@ column               type         values as recorded
 
 Two views of the same rows: :func:`load_fair` returns the values as recorded (``coded=False``,
 "their own units"), or with every discrete column replaced by its *code*, the index
-:math:`0, \dots, K-1` of its value in :attr:`Column.values` (``coded=True``); ``affairs`` is the
+:math:`0, \dots, K-1` of its value in ``Column.values`` (``coded=True``); ``affairs`` is the
 same in both. The codes are what the discrete likelihood heads model; a probability of a code is
 the probability of the recorded value, so log-likelihoods are the same in both views.
 
@@ -193,7 +193,7 @@ def codes_to_values(codes: Tensor) -> Tensor:
 
 
 def load_fair(split: str = "train", coded: bool = False) -> Tensor:
-    """The *fair* table, one split, as a float32 tensor ``[N, 9]`` (columns: :data:`FAIR_COLUMNS`).
+    """The *fair* table, one split, as a float32 tensor ``[N, 9]`` (columns: ``FAIR_COLUMNS``).
 
     ``split`` is ``"train"`` (3,820 rows), ``"val"`` (1,273) or ``"test"`` (1,273): a fixed,
     seeded permutation of the rows, so every chapter sees the same split. With ``coded=False``
@@ -243,8 +243,9 @@ def gaussian_yardstick_head(train_values: Tensor, sigma: Tensor) -> Heterogeneou
     units) that is the Gaussian :math:`\\mathcal N(m_c + s_c r_c, (s_c\\sigma_c)^2)` in recorded
     units. A discrete column gets the Gaussian's probability of rounding to each recorded value
     (:class:`~vae_tutorial.likelihoods.grid_gaussian.GridGaussianHead`); ``affairs`` gets the
-    Gaussian censored at 0 (:class:`~vae_tutorial.likelihoods.censored_gaussian.
-    CensoredGaussianHead`): the mass below 0 at 0, the density above. Both are normalised, so the
+    Gaussian censored at 0
+    (:class:`~vae_tutorial.likelihoods.censored_gaussian.CensoredGaussianHead`): the mass below 0
+    at 0, the density above. Both are normalised, so the
     numbers compare with :func:`fair_mixed_head`'s on the same rows (recorded values here, codes
     there; a code and its value have the same probability).
     """

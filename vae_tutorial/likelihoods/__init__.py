@@ -2,7 +2,8 @@
 
 ``LIKELIHOODS`` maps each family's name to its head class; every class constructs with
 sensible defaults, e.g. ``LIKELIHOODS["categorical"]()``. ``TABLE_LIKELIHOODS`` holds the heads
-for table columns, which :class:`HeterogeneousHead` combines one per column.
+for table columns, which
+:class:`~vae_tutorial.likelihoods.heterogeneous.HeterogeneousHead` combines one per column.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ LIKELIHOODS: dict[str, type[LikelihoodHead]] = {
 
 #: Heads for the columns of a table (Part V): counts with extra zeros, ordered levels, positive
 #: amounts, and zero-or-positive amounts. Kept apart from :data:`LIKELIHOODS`, whose heads all
-#: model the digits' grey levels. Combine them per column with :class:`HeterogeneousHead`.
+#: model the digits' grey levels. Combine them per column with ``HeterogeneousHead``.
 TABLE_LIKELIHOODS: dict[str, type[LikelihoodHead]] = {
     cls.name: cls
     for cls in (
