@@ -112,3 +112,16 @@ def test_models_for_the_table() -> None:
         (values - loc) / scale,
     )
     assert sigma.shape == (9,) and (sigma > 0).all()
+
+
+def test_fit_and_score_fair_models_quickly() -> None:
+    from vae_tutorial.tables import fit_fair_models, score_fair_models
+
+    models = fit_fair_models(seed=0, epochs=1, latent_dim=2, hidden=(8,))
+    assert models.sigma.shape == (9,) and (models.sigma > 0).all()
+    scores = score_fair_models(models, k=5, k_columns=20)
+    assert set(scores) == {"mixed heads", "standardised + MSE"}
+    for result in scores.values():
+        assert len(result["per_column"]) == 9
+        assert all(v < 0 for v in result["per_column"][:8])  # discrete columns: probabilities
+        assert torch.isfinite(torch.tensor(result["total"]))

@@ -61,7 +61,7 @@ class ZeroInflatedNegativeBinomial(Distribution):
 
     @property
     def count_distribution(self) -> NegativeBinomial:
-        """The negative binomial part: ``NegativeBinomial`` with logits log(mu / kappa)."""
+        """The negative binomial part, a ``NegativeBinomial`` with logits log(mu / kappa)."""
         logits = torch.log(self.mean_count) - torch.log(self.dispersion)
         return NegativeBinomial(self.dispersion, logits=logits, validate_args=False)
 
