@@ -8,7 +8,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 JB     := $(VENV)/bin/jupyter-book
 
-.PHONY: book test venv chromium notebooks benchmark lint pdf clean
+.PHONY: book test venv chromium notebooks benchmark lint pdf pdf-latex binder-check readers clean
 
 venv: $(STAMP)
 
@@ -47,6 +47,11 @@ pdf: $(STAMP)
 	@command -v xelatex >/dev/null && command -v latexmk >/dev/null || { \
 	  echo "make pdf needs xelatex and latexmk (see the apt-get line in the Makefile)" >&2; exit 1; }
 	$(JB) build . --builder pdflatex
+
+# The reader's Binder environment (binder/): fresh venv, headless Jupyter server, one chapter run
+# through its kernel. Not part of `make test`: it downloads JupyterLab (see scripts/binder_check.py).
+binder-check: $(STAMP)
+	$(PY) scripts/binder_check.py $(BINDER_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
