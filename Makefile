@@ -35,6 +35,11 @@ test: $(STAMP) chromium
 notebooks: $(STAMP)
 	TQDM_DISABLE=1 $(PY) scripts/execute_notebooks.py $(NB)
 
+# Reader copies of the chapters (readers/, opened by the Binder and Colab buttons): plain Markdown
+# instead of MyST, solutions folded. Run after editing a chapter; tests/test_reader_copies.py checks.
+readers: $(STAMP)
+	$(PY) scripts/make_reader_copies.py
+
 # Wall time and peak memory of each notebook and of the book build, as a Markdown table.
 # Add the test suite with `make benchmark BENCH_ARGS=--tests` (it runs `make test`: slow).
 benchmark: $(STAMP)

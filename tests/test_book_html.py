@@ -238,15 +238,16 @@ def test_api_page_documents_every_module(html_dir: Path) -> None:
 
 
 def test_launch_buttons(html_dir: Path) -> None:
-    """Notebook pages offer Binder and Colab, pointing at the repository's main branch."""
+    """Notebook pages offer Binder and Colab, opening the chapter's reader copy on main."""
     # The notebooks that were built (their sources are copied next to the HTML).
     notebooks = [n for n in toc_pages() if (html_dir / "_sources" / f"{n}.ipynb").is_file()]
     if not notebooks:
         pytest.skip("no chapter notebook was built yet")
     repo = "vae-likelihood-book/vae-likelihood-book"
-    binder = f"https://mybinder.org/v2/gh/{repo}/main?urlpath=tree"
-    colab = f"https://colab.research.google.com/github/{repo}/blob/main"
+    binder = f"https://mybinder.org/v2/gh/{repo}/main?urlpath=lab/tree/readers"
+    colab = f"https://colab.research.google.com/github/{repo}/blob/main/readers"
     for name in notebooks:
         page = (html_dir / f"{name}.html").read_text(encoding="utf-8")
         assert f"{binder}/{name}.ipynb" in page, f"{name}: no Binder launch button"
         assert f"{colab}/{name}.ipynb" in page, f"{name}: no Colab launch button"
+        assert (ROOT / "readers" / f"{name}.ipynb").is_file(), f"{name}: no reader copy"
