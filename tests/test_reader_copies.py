@@ -109,3 +109,28 @@ def test_launch_buttons_open_the_reader_copies() -> None:
     assert config["repository"]["path_to_book"] == "readers"
     assert "readers/**" in config["exclude_patterns"]
     assert TAG.startswith("v")
+
+
+def test_conversion_of_each_construct() -> None:
+    """Glued values, numbered boxes, folded solutions and roles, on a made-up chapter."""
+    from make_reader_copies import Book, Chapter, Target, convert_markdown
+
+    book = Book(
+        titles={"book/zoo/x": "X", "book/zoo/y": "Why"},
+        targets={"x-ex-1": Target("book/zoo/x", "Exercise 1"),
+                 "y-thm": Target("book/zoo/y", "Theorem 3")},
+        glue={"book/zoo/x": {"bpd": {"text/plain": "1.23456"}, "name": {"text/plain": "'gauss'"}}},
+        bib={},
+    )
+    text = (
+        "The {glue:text}`name` head scores {glue:text}`bpd:.2f` bits, see {prf:ref}`y-thm` "
+        "and {func}`~vae_tutorial.evaluation.test_bits_per_dim`.\n\n"
+        "```{exercise} Try it\n:label: x-ex-1\n\nCompute $$\na\n+ b\n$$\n```\n\n"
+        "````{solution} x-ex-1\n:class: dropdown\n\n```python\nprint(1)\n```\n````\n"
+    )
+    out = convert_markdown(Chapter("book/zoo/x", book), text)
+    assert "The gauss head scores 1.23 bits" in out
+    assert "Theorem 3 of [Why](" in out
+    assert "`test_bits_per_dim()`" in out
+    assert "> **Exercise 1 (Try it).**" in out and "> Compute $$ a + b $$" in out
+    assert "<summary><b>Solution to exercise 1</b>" in out and "```python\nprint(1)\n```" in out
