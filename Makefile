@@ -45,12 +45,17 @@ readers: $(STAMP)
 benchmark: $(STAMP)
 	$(PY) scripts/benchmark.py $(BENCH_ARGS)
 
-# The book as a PDF (XeLaTeX) in _build/latex/vae-likelihood-book.pdf. Needs Debian's TeX Live:
+# The book as a PDF without TeX: the single-page HTML build (_build/singlehtml) printed by headless
+# Chromium once MathJax has typeset every equation -> _build/pdf/vae-likelihood-book.pdf.
+pdf: $(STAMP) chromium
+	$(PY) scripts/print_pdf.py
+
+# The book as a PDF via XeLaTeX in _build/latex/vae-likelihood-book.pdf. Needs Debian's TeX Live:
 #   apt-get install texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended \
 #     texlive-fonts-extra texlive-xetex texlive-plain-generic latexmk fonts-freefont-otf tex-gyre lmodern
-pdf: $(STAMP)
+pdf-latex: $(STAMP)
 	@command -v xelatex >/dev/null && command -v latexmk >/dev/null || { \
-	  echo "make pdf needs xelatex and latexmk (see the apt-get line in the Makefile)" >&2; exit 1; }
+	  echo "make pdf-latex needs xelatex and latexmk (see the apt-get line in the Makefile)" >&2; exit 1; }
 	$(JB) build . --builder pdflatex
 
 # The reader's Binder environment (binder/): fresh venv, headless Jupyter server, one chapter run

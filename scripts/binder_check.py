@@ -124,7 +124,9 @@ def check_server(venv: Path, chapter: str) -> float:
     server = subprocess.Popen(
         [str(venv / "bin" / "jupyter"), "lab", "--no-browser", f"--port={port}",
          "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={token}",
-         f"--ServerApp.root_dir={ROOT}"],
+         f"--ServerApp.root_dir={ROOT}",
+         # CI runs as root (Binder does not); the server refuses root without this flag.
+         *(["--allow-root"] if os.geteuid() == 0 else [])],
         env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
     )
     try:

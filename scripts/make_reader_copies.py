@@ -145,6 +145,20 @@ class Book:
     bib: dict = field(default_factory=dict)
 
 
+def chapter_numbers() -> dict[str, str]:
+    """Page -> chapter number, as the book numbers them (parts with ``numbered: true``, counted
+    on across parts), so that "Exercise 8.1" in a copy is "Exercise 8.1" in the book."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    numbers, n = {}, 0
+    for part in toc.get("parts", []):
+        if not part.get("numbered"):
+            continue
+        for chapter in part.get("chapters", []):
+            n += 1
+            numbers[str(Path(chapter["file"]).with_suffix(""))] = f"{n}."
+    return numbers
+
+
 def toc_pages() -> list[str]:
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
     pages = [toc["root"]]
@@ -188,6 +202,7 @@ def strip_fenced_code(text: str) -> str:
 def scan_labels(page: str, markdown: str, book: Book) -> None:
     """Number this page's directives (per chapter and kind) and record section labels."""
     counters: dict[str, int] = {}
+    prefix = chapter_numbers().get(page, "")
     lines = strip_fenced_code(markdown).splitlines()
     for i, line in enumerate(lines):
         m = OPEN_RE.match(line)
@@ -200,7 +215,7 @@ def scan_labels(page: str, markdown: str, book: Book) -> None:
                     break
                 if o.group("key") == "label":
                     book.targets[o.group("value").strip()] = Target(
-                        page, f"{kind} {counters[kind]}"
+                        page, f"{kind} {prefix}{counters[kind]}"
                     )
         lm = LABEL_RE.match(line)
         if lm:
@@ -506,7 +521,7 @@ def preface(page: str, title: str) -> str:
     return (
         f"*Reader's copy of the chapter \u201c{title}\u201d of the open textbook "
         f"[The likelihood p(x|z) in variational autoencoders]({REPO_URL}), with the outputs "
-        "of its last run. Exercises, theorems and definitions are numbered within this chapter; "
+        "of its last run. Exercises, theorems and definitions are numbered as in the book; "
         "solutions are folded (click to open). In Colab the first code cell installs the "
         "companion package; elsewhere install it once with "
         f"`pip install \"{PACKAGE_SPEC}\"` (it keeps the torch you have). "
@@ -519,7 +534,7 @@ def reader_copy(page: str, book: Book) -> nbformat.NotebookNode:
     nb = nbformat.read(path, as_version=4)
     chapter = Chapter(page, book)
     cells = [nbformat.v4.new_markdown_cell(preface(page, book.titles[page]), id="reader-preface")]
-    figure = 0
+    figure, prefix = 0, chapter_numbers().get(page, "")
     for cell in nb.cells:
         cell = copy.deepcopy(cell)
         cell.metadata.pop("execution", None)
@@ -540,7 +555,7 @@ def reader_copy(page: str, book: Book) -> nbformat.NotebookNode:
             figure += 1
             caption = convert_inline(chapter, fig["caption"])
             cells.append(nbformat.v4.new_markdown_cell(
-                f"**Figure {figure}.** {caption}", id=f"reader-figure-{figure}"))
+                f"**Figure {prefix}{figure}.** {caption}", id=f"reader-figure-{figure}"))
     return nbformat.v4.new_notebook(cells=cells, metadata=copy.deepcopy(nb.metadata))
 
 
