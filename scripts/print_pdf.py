@@ -65,6 +65,34 @@ WAIT_FOR_RENDERING = """
 })()
 """
 
+# Paper cannot scroll: equations and tables wider than the column are scaled down to fit it
+# (CSS zoom), after the page has been laid out at the paper's width in print media.
+FIT_TO_PAGE = """
+(() => {
+  const root = document.querySelector(".bd-article") || document.body;
+  const pairs = [];
+  root.querySelectorAll("div.math").forEach(box => {
+    const c = box.querySelector("mjx-container"); if (c) { pairs.push([box, c]); } });
+  root.querySelectorAll(".pst-scrollable-table-container, .table-wrapper").forEach(box => {
+    const t = box.querySelector("table"); if (t) { pairs.push([box, t]); } });
+  let shrunk = 0;
+  for (const [box, content] of pairs) {
+    const width = box.clientWidth, needed = content.scrollWidth;
+    if (width > 0 && needed > width + 1) {
+      content.style.zoom = Math.max(0.3, (width - 2) / needed);
+      shrunk += 1;
+    }
+  }
+  const still = pairs.filter(([box, c]) => c.getBoundingClientRect().right >
+                                           box.getBoundingClientRect().right + 1).length;
+  return {shrunk_to_fit: shrunk, clipped_in_print: still};
+})()
+"""
+# A4 with 0.6 in margins: the printable width in CSS pixels (96 per inch).
+PAPER = {"paperWidth": 8.27, "paperHeight": 11.69, "marginTop": 0.6, "marginBottom": 0.6,
+         "marginLeft": 0.6, "marginRight": 0.6}
+PRINT_WIDTH_PX = round((PAPER["paperWidth"] - PAPER["marginLeft"] - PAPER["marginRight"]) * 96)
+
 FOOTER = (
     '<div style="font-size:8px; width:100%; text-align:center; color:#555;">'
     '<span class="pageNumber"></span> / <span class="totalPages"></span></div>'
@@ -181,10 +209,17 @@ def print_pdf(html: Path, pdf: Path, timeout: float = 300) -> dict:
             if "exceptionDetails" in result:
                 raise RuntimeError(f"in the page: {result['exceptionDetails']}")
             found = result["result"]["value"]
+            chrome.send("Emulation.setEmulatedMedia", {"media": "print"}, session=session)
+            chrome.send("Emulation.setDeviceMetricsOverride",
+                        {"width": PRINT_WIDTH_PX, "height": 1000, "deviceScaleFactor": 1,
+                         "mobile": False}, session=session)
+            fit = chrome.send("Runtime.evaluate",
+                              {"expression": FIT_TO_PAGE, "returnByValue": True},
+                              session=session, timeout=timeout)
+            found.update(fit["result"]["value"])
             data = chrome.send(
                 "Page.printToPDF",
-                {"printBackground": True, "paperWidth": 8.27, "paperHeight": 11.69,
-                 "marginTop": 0.6, "marginBottom": 0.6, "marginLeft": 0.6, "marginRight": 0.6,
+                {"printBackground": True, **PAPER,
                  "displayHeaderFooter": True, "headerTemplate": "<span></span>",
                  "footerTemplate": FOOTER},
                 session=session, timeout=timeout,
@@ -239,10 +274,11 @@ def main(argv: list[str]) -> int:
     built = time.perf_counter()
     found = print_pdf(html, args.out)
     ok = (found["status"] == "ok" and found["untypeset"] == 0 and found["errors"] == 0
-          and not found["broken_images"])
+          and not found["broken_images"] and found["clipped_in_print"] == 0)
     print(f"{args.out}: {args.out.stat().st_size / 1e6:.1f} MB; build {built - start:.0f} s, "
           f"print {time.perf_counter() - built:.0f} s; {found['typeset']} of {found['math']} "
-          f"equations typeset, {found['images']} images; status {found['status']}")
+          f"equations typeset, {found['images']} images, {found['shrunk_to_fit']} wide "
+          f"equations or tables scaled to the page; status {found['status']}")
     if not ok:
         print(f"not fully rendered: {json.dumps(found)[:3000]}", file=sys.stderr)
     return 0 if ok else 1

@@ -251,3 +251,154 @@ def test_launch_buttons(html_dir: Path) -> None:
         assert f"{binder}/{name}.ipynb" in page, f"{name}: no Binder launch button"
         assert f"{colab}/{name}.ipynb" in page, f"{name}: no Colab launch button"
         assert (ROOT / "readers" / f"{name}.ipynb").is_file(), f"{name}: no reader copy"
+
+
+# ---------------------------------------------------------------------------------------------
+# Every page, as a reader sees it: literal $, clipped equations, alt text, doubled words
+# ---------------------------------------------------------------------------------------------
+
+# Runs in each page after MathJax has finished (see scripts/print_pdf.py for the DevTools pipe).
+PAGE_PROBE = r"""
+(async () => {
+  if (document.readyState !== "complete") {
+    await new Promise(resolve => window.addEventListener("load", resolve));
+  }
+  const mj = window.MathJax;
+  if (mj && mj.startup && mj.startup.promise) { await mj.startup.promise; }
+  const root = document.querySelector(".bd-article") || document.body;
+  const rootRight = root.getBoundingClientRect().right;
+  const skip = "mjx-container, .math, pre, code, script, style, .cell_output, .output, .highlight";
+  const dollars = [];
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const node = walker.currentNode;
+    if (node.nodeValue.includes("$") && !node.parentElement.closest(skip)) {
+      dollars.push(node.nodeValue.trim().slice(0, 80));
+    }
+  }
+  // An equation is clipped when part of it can be neither seen nor scrolled to.
+  function clipped(el) {
+    for (let a = el; a && a !== document.body; a = a.parentElement) {
+      const ox = getComputedStyle(a).overflowX;
+      if (ox === "auto" || ox === "scroll") { return false; }
+      if ((ox === "hidden" || ox === "clip") &&
+          el.getBoundingClientRect().right > a.getBoundingClientRect().right + 1) { return true; }
+    }
+    return el.getBoundingClientRect().right > rootRight + 1;
+  }
+  const cut = Array.from(root.querySelectorAll("mjx-container")).filter(el => {
+    const math = el.querySelector("mjx-math") || el;
+    return math.getBoundingClientRect().width > 0 && clipped(math);
+  });
+  const text = el => (el.closest(".math") || el).textContent.slice(0, 60);
+  const tables = Array.from(root.querySelectorAll("table"))
+    .filter(t => clipped(t))
+    .map(t => t.textContent.trim().replace(/\s+/g, " ").slice(0, 60));
+  const alts = Array.from(root.querySelectorAll("img")).map(img => img.getAttribute("alt") || "");
+  return {dollars: dollars, alts: alts, clipped_tables: tables,
+          clipped_display: cut.filter(el => el.getAttribute("display") === "true").map(text),
+          clipped_inline: cut.filter(el => el.getAttribute("display") !== "true").map(text),
+          math: root.querySelectorAll("mjx-container").length};
+})()
+"""
+PATH_LIKE_ALT = re.compile(r"(^|/)[\w.-]*\.(png|jpe?g|svg|gif)$|^_images/|^[0-9a-f]{32,}", re.I)
+
+
+@pytest.fixture(scope="session")
+def every_page(html_dir: Path) -> dict[str, dict]:
+    """PAGE_PROBE's findings for every page of the book, offline, at a 1280 px wide window."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from print_pdf import DevTools
+
+    reports = {}
+    with tempfile.TemporaryDirectory(prefix="chromium-pages-") as profile:
+        chrome = DevTools(find_chromium(), profile)
+        try:
+            target = chrome.send("Target.createTarget", {"url": "about:blank"})["targetId"]
+            session = chrome.send("Target.attachToTarget",
+                                  {"targetId": target, "flatten": True})["sessionId"]
+            chrome.send("Emulation.setDeviceMetricsOverride",
+                        {"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": False},
+                        session=session)
+            for name in toc_pages():
+                page = html_dir / f"{name}.html"
+                chrome.send("Page.navigate", {"url": page.as_uri()}, session=session)
+                result = chrome.send(
+                    "Runtime.evaluate",
+                    {"expression": PAGE_PROBE, "awaitPromise": True, "returnByValue": True},
+                    session=session, timeout=BROWSER_TIMEOUT,
+                )
+                assert "exceptionDetails" not in result, f"{name}: {result['exceptionDetails']}"
+                reports[name] = result["result"]["value"]
+        finally:
+            chrome.close()
+    return reports
+
+
+def test_every_page_was_probed(every_page: dict[str, dict]) -> None:
+    assert set(every_page) == set(toc_pages())
+    assert sum(r["math"] for r in every_page.values()) > 100, "MathJax typeset almost nothing"
+
+
+def test_no_clipped_display_math(every_page: dict[str, dict]) -> None:
+    """Wide display equations scroll (``_static/readers.css``); none is cut off."""
+    clipped = {n: r["clipped_display"] for n, r in every_page.items() if r["clipped_display"]}
+    assert not clipped, f"display equations cut off at the column edge: {clipped}"
+
+
+def test_no_clipped_tables(every_page: dict[str, dict]) -> None:
+    """Wide tables (the cheat sheet, chapter 1's five distributions) scroll inside the column."""
+    clipped = {n: r["clipped_tables"] for n, r in every_page.items() if r["clipped_tables"]}
+    assert not clipped, f"tables cut off at the column edge: {clipped}"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="inline formulas too long for the column (MathJax 3 does not break lines), in "
+    "solutions of book/foundations/decoder_is_a_distribution, book/zoo/bernoulli, "
+    "book/zoo/discretized_logistic, book/zoo/counts: make them display math ($$) in those "
+    "notebooks, then delete this marker.",
+)
+def test_no_clipped_inline_math(every_page: dict[str, dict]) -> None:
+    clipped = {n: r["clipped_inline"] for n, r in every_page.items() if r["clipped_inline"]}
+    assert not clipped, f"inline formulas running past the column edge: {clipped}"
+
+
+def test_no_literal_dollar_outside_math(every_page: dict[str, dict]) -> None:
+    """A `$` in the text means MyST did not read a formula as math (e.g. inside a list item)."""
+    found = {name: r["dollars"] for name, r in every_page.items() if r["dollars"]}
+    assert not found, f"literal $ outside math and code: {found}"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="figures without alt text (myst-nb shows the image's file path) in chapters other "
+    "helpers are captioning: what_is_p_x_given_z, exact_model, elbo, encoder_reparameterization, "
+    "decoder_is_a_distribution, bernoulli, continuous_bernoulli, gaussian, laplace_student_t, "
+    "beta, categorical, discretized_logistic, counts, estimating_log_px, fair_comparison, "
+    "shootout, shootout_discrete, shootout_best, posterior_collapse. Delete this marker when "
+    "every figure cell has mystnb image alt metadata.",
+)
+def test_figures_have_alt_text(every_page: dict[str, dict]) -> None:
+    found = {
+        name: [a for a in r["alts"] if not a.strip() or PATH_LIKE_ALT.search(a.strip())]
+        for name, r in every_page.items()
+    }
+    found = {name: alts for name, alts in found.items() if alts}
+    assert not found, f"figures whose alt text is empty or a file path: {sorted(found)}"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the prose says 'Exercise {ref}`...`' where the reference already reads "
+    "'Exercise 1.4' (book/foundations/what_is_p_x_given_z, book/zoo/beta): drop the word "
+    "before the reference in those notebooks, then delete this marker.",
+)
+def test_no_doubled_reference_words(html_dir: Path) -> None:
+    doubled = {}
+    for name in toc_pages():
+        text = html.unescape(re.sub(r"<[^>]+>", "", (html_dir / f"{name}.html").read_text()))
+        hits = re.findall(r"\b(Exercise|Theorem|Definition|Figure|Equation)\s+\1\b", text)
+        if hits:
+            doubled[name] = hits
+    assert not doubled, f"doubled words before references: {doubled}"
