@@ -83,9 +83,21 @@ FIT_TO_PAGE = """
       shrunk += 1;
     }
   }
-  const still = pairs.filter(([box, c]) => c.getBoundingClientRect().right >
-                                           box.getBoundingClientRect().right + 1).length;
-  return {shrunk_to_fit: shrunk, clipped_in_print: still};
+  const over = ([box, c]) =>
+    c.getBoundingClientRect().right > box.getBoundingClientRect().right + 1;
+  // A scaled table reflows, so its width is not exactly proportional: shrink a little more.
+  for (let round = 0; round < 5; round++) {
+    for (const [box, c] of pairs.filter(over)) {
+      const b = box.getBoundingClientRect(), r = c.getBoundingClientRect();
+      const factor = Math.min(0.97, (b.right - b.left - 2) / (r.right - b.left));
+      c.style.zoom = Math.max(0.3, (parseFloat(c.style.zoom) || 1) * factor);
+    }
+  }
+  const still = pairs.filter(over);
+  return {shrunk_to_fit: shrunk, clipped_in_print: still.length,
+          clipped_examples: still.slice(0, 5).map(([box, c]) => ({
+            text: c.textContent.trim().slice(0, 80), zoom: c.style.zoom,
+            box: box.getBoundingClientRect().right, content: c.getBoundingClientRect().right}))};
 })()
 """
 # A4 with 0.6 in margins: the printable width in CSS pixels (96 per inch).
