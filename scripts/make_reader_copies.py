@@ -614,8 +614,10 @@ def main(argv: list[str]) -> int:
 def diff_trees(fresh: Path, committed: Path, written: list[Path]) -> list[str]:
     problems = []
     expected = {p.relative_to(fresh) for p in written}
-    present = {p.relative_to(committed) for p in committed.rglob("*") if p.is_file()} \
-        if committed.exists() else set()
+    present = {
+        p.relative_to(committed) for p in committed.rglob("*")
+        if p.is_file() and ".ipynb_checkpoints" not in p.parts  # Jupyter's, git-ignored
+    } if committed.exists() else set()
     for rel in sorted(expected - present):
         problems.append(f"missing: readers/{rel}")
     for rel in sorted(present - expected):
