@@ -31,7 +31,7 @@ def test_runtime_is_python_311() -> None:
 
 def test_binder_pins_agree_with_the_book() -> None:
     binder, book = pins(BINDER / "requirements.txt"), pins(ROOT / "requirements.txt")
-    for name in ("torch", "numpy", "scikit-learn", "matplotlib", "tqdm"):
+    for name in ("torch", "numpy", "scikit-learn", "scipy", "matplotlib", "tqdm"):
         assert binder.get(name) == book[name], f"binder pins {name}=={binder.get(name)}"
     for name in ("jupyterlab", "jupyterlab-myst", "ipywidgets"):
         assert name in binder, f"binder/requirements.txt lacks {name}"

@@ -33,6 +33,7 @@ MINIMUM = {
     "torch": "2.1.0",
     "numpy": "1.24.0",
     "scikit-learn": "1.2.0",
+    "scipy": "1.10.0",
     "matplotlib": "3.6.0",
     "tqdm": "4.62.0",
 }
@@ -116,3 +117,26 @@ def test_an_older_torch_is_not_accepted(wheel: Path, tmp_path: Path) -> None:
         fake_distribution(site, name, version)
     proc, _ = dry_run(tmp_path / "venv", wheel)
     assert proc.returncode != 0 and "torch" in proc.stderr, proc.stderr[-3000:]
+
+
+def test_every_third_party_import_is_declared() -> None:
+    """With ``--no-deps`` (Colab) nothing checks this at install time: the test does."""
+    import ast
+    import sys as _sys
+
+    dist = {"sklearn": "scikit-learn", "myst_nb": None}  # myst_nb: optional (glue), guarded
+    declared = {d.split(">=")[0] for d in
+                tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]}
+    imported = set()
+    for path in (ROOT / "vae_tutorial").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                imported |= {a.name.split(".")[0] for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                imported.add(node.module.split(".")[0])
+    third_party = {
+        name for name in imported
+        if name not in _sys.stdlib_module_names and name not in ("vae_tutorial", "__future__")
+    }
+    missing = {dist.get(n, n) for n in third_party} - declared - {None}
+    assert not missing, f"imported by vae_tutorial but not in pyproject dependencies: {missing}"
