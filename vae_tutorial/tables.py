@@ -134,7 +134,13 @@ _SPLIT_SEED = 0
 @lru_cache(maxsize=1)
 def _fair_values() -> np.ndarray:
     """All rows as recorded, float64 ``[6366, 9]``, columns in :data:`FAIR_COLUMN_NAMES` order."""
-    from statsmodels.datasets import fair
+    try:
+        from statsmodels.datasets import fair
+    except ImportError as err:  # an optional dependency: the digits chapters do not need it
+        raise ImportError(
+            "load_fair needs statsmodels, which ships the fair data set: "
+            'pip install "vae-tutorial[tables]" (or pip install statsmodels)'
+        ) from err
 
     frame = fair.load_pandas().data
     return frame[list(FAIR_COLUMN_NAMES)].to_numpy(dtype=np.float64)

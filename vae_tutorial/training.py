@@ -11,7 +11,7 @@ from typing import Literal
 
 import torch
 from torch import Tensor
-from tqdm import tqdm
+from tqdm.auto import tqdm
 
 from .model import VAE
 from .objectives import elbo, log_importance_weights
@@ -96,7 +96,8 @@ def train(
     best_state = copy.deepcopy(model.state_dict())
     show = progress if progress is not None else os.environ.get("TQDM_DISABLE", "") in ("", "0")
     start = time.perf_counter()
-    bar = tqdm(range(epochs), disable=not show, desc=f"{model.head.name}", leave=False)
+    # tqdm.auto: a widget bar in Jupyter (text elsewhere) that stays, with the final numbers.
+    bar = tqdm(range(epochs), disable=not show, desc=f"{model.head.name}", leave=True)
     for epoch in bar:
         model.train()
         total, count = 0.0, 0
