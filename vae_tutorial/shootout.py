@@ -237,7 +237,7 @@ class Protocol:
     latent_dim: int = 8
     hidden: tuple[int, ...] = (256, 256)
     optimizer: str = "Adam"
-    lr: float = 1e-3
+    lr: float = 2e-3
     batch_size: int = 100
     objective: str = "elbo"
     max_epochs: int = 500
@@ -675,6 +675,87 @@ def draw_decision_flowchart(rows: Sequence[GuideRow], ax=None):
     arrow((7.2, 3.85), (6.8, 2.85), "yes")
     arrow((7.8, 3.85), (8.7, 2.85), "no")
     return ax
+
+
+# -- figures ------------------------------------------------------------------------------------
+def plot_seed_scores(results: Mapping[str, Any], labels: Sequence[str], ax=None, title: str = ""):
+    """One row per label (best first): each seed's test bits/dim as a dot, the mean as a bar.
+
+    A red dashed line marks the uniform model, :math:`\\log_2 17`. Returns the axes.
+    """
+    import matplotlib.pyplot as plt
+
+    s = summarize(results["runs"])
+    labels = sorted((lbl for lbl in labels if lbl in s), key=lambda lbl: s[lbl].mean)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.4, 0.42 * len(labels) + 1.3))
+    for i, lbl in enumerate(labels):
+        values = [r["test_bits_per_dim"] for r in results["runs"] if r["label"] == lbl]
+        ax.plot([s[lbl].mean] * 2, [i - 0.3, i + 0.3], color="black", lw=1.5)
+        ax.scatter(values, [i] * len(values), s=18, color="tab:blue", zorder=3)
+    ax.set_yticks(range(len(labels)), labels)
+    ax.invert_yaxis()
+    uniform = uniform_bits_per_dim()
+    if ax.get_xlim()[1] > uniform:
+        ax.axvline(uniform, color="tab:red", ls="--", lw=1, label="uniform over 17 levels")
+        ax.legend(loc="lower right", fontsize=8)
+    ax.set_xlabel(f"test bits/dim (k = {results['protocol']['k']}); dots: seeds, bar: mean")
+    ax.set_title(title)
+    return ax
+
+
+def plot_validation_curves(
+    results: Mapping[str, Any], labels: Sequence[str], seed: int = 0, ax=None, title: str = ""
+):
+    """Validation objective per epoch of one seed of each label, minus its best value (nats).
+
+    A curve that has flattened stays near 0 over its last epochs; a circle marks the best epoch
+    (the parameters kept). Returns the axes.
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.4, 3.6))
+    for lbl in labels:
+        row = next((r for r in results["runs"] if r["label"] == lbl and r["seed"] == seed), None)
+        if row is None or "val_curve" not in row:
+            continue
+        curve = [v - max(row["val_curve"]) for v in row["val_curve"]]
+        (line,) = ax.plot(range(1, len(curve) + 1), curve, lw=1, label=lbl)
+        ax.plot(row["best_epoch"], 0.0, "o", color=line.get_color(), ms=4)
+    ax.set_yscale("symlog", linthresh=1.0)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("validation ELBO - its best (nats)")
+    ax.set_title(title)
+    ax.legend(fontsize=7, ncol=2)
+    return ax
+
+
+def convergence_report(results: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Per run: stopped by patience or at the cap, and the validation gain of its last epochs.
+
+    ``late_gain`` is the best validation objective minus the best one reached before the last
+    ``patience`` epochs (nats per image): 0 for a run stopped by early stopping, small for a run
+    whose curve had flattened when it hit the cap.
+    """
+    patience = results["protocol"]["patience"]
+    out = []
+    for r in results["runs"]:
+        if "val_curve" not in r:
+            continue
+        curve = r["val_curve"]
+        before = max(curve[:-patience]) if len(curve) > patience else -math.inf
+        out.append(
+            {
+                "label": r["label"],
+                "seed": r["seed"],
+                "epochs_run": r["epochs_run"],
+                "best_epoch": r["best_epoch"],
+                "hit_epoch_cap": r["hit_epoch_cap"],
+                "late_gain": max(curve) - before,
+            }
+        )
+    return out
 
 
 # -- the command --------------------------------------------------------------------------------
