@@ -1,4 +1,4 @@
-"""The shoot-out: its bookkeeping, its decision guide, and the reproduction of its stored results."""
+"""The shoot-out: bookkeeping, the decision guide, and the reproduction of its stored results."""
 
 from __future__ import annotations
 
@@ -20,11 +20,13 @@ from vae_tutorial.shootout import (
     MIXTURE_LABEL,
     Protocol,
     compare,
+    convergence_report,
     decision_guide,
     draw_decision_flowchart,
     format_guide_markdown,
     format_table,
     generic_kernels,
+    key_of,
     like_for_like_floor,
     load_results,
     protocol_of,
@@ -38,6 +40,9 @@ from vae_tutorial.shootout import (
 )
 
 RESULTS = Path(__file__).resolve().parent.parent / "book" / "evaluation" / "shootout_results.json"
+NEEDS_RESULTS = pytest.mark.skipif(
+    not RESULTS.exists(), reason="no results file: run python -m vae_tutorial.shootout"
+)
 #: The run the reproduction test repeats: one of the cheapest heads to train and score.
 REPRO_LABEL, REPRO_SEED = "poisson", 0
 TINY = Protocol(max_epochs=2, patience=1, k=4, k_check=8, seeds=(0,), hidden=(16,))
@@ -146,6 +151,25 @@ def test_flowchart_leaves_come_from_the_guide() -> None:
     matplotlib.pyplot.close("all")
 
 
+def test_key_of_makes_glue_names() -> None:
+    assert key_of("student_t (df=3)") == "student_t_df_3"
+    assert key_of("discretized_logistic (3 components)") == "discretized_logistic_3_components"
+
+
+def test_convergence_report_separates_early_stops_from_capped_runs() -> None:
+    runs = [
+        {"label": "beta", "seed": 0, "epochs_run": 6, "best_epoch": 6, "hit_epoch_cap": True,
+         "val_curve": [1.0, 2.0, 3.0, 3.5, 3.8, 4.0]},
+        {"label": "poisson", "seed": 0, "epochs_run": 5, "best_epoch": 3, "hit_epoch_cap": False,
+         "val_curve": [1.0, 2.0, 3.0, 2.9, 2.8]},
+        {"label": BEST_LABEL, "seed": 0, "epochs_run": 6, "best_epoch": 6, "hit_epoch_cap": True,
+         "val_curve": [1.0] * 6},
+    ]
+    report = convergence_report({"protocol": {"patience": 2}, "runs": runs})
+    assert [r["label"] for r in report] == ["beta", "poisson"]  # the best model has its own recipe
+    assert report[0]["late_gain"] == pytest.approx(4.0 - 3.5) and report[1]["late_gain"] == 0
+
+
 def test_every_head_of_the_zoo_is_in_the_shootout() -> None:
     from vae_tutorial import LIKELIHOODS
 
@@ -180,7 +204,8 @@ def test_results_do_not_depend_on_scheduling() -> None:
         [{k: v for k, v in r.items() if not k.endswith("cpu_seconds")} for r in res["runs"]]
         for res in (serial, parallel)
     ]
-    assert strip[0] == strip[1] and [r["label"] for r in serial["runs"]] == ["binomial", "bernoulli"]
+    assert strip[0] == strip[1]
+    assert [r["label"] for r in serial["runs"]] == ["binomial", "bernoulli"]
     assert 0 < serial["runs"][1]["binary_bits_per_dim"] < serial["runs"][1]["test_bits_per_dim"]
 
 
@@ -195,7 +220,7 @@ def test_best_model_is_built_as_configured() -> None:
     assert "discretized_logistic" in best.describe()
 
 
-@pytest.mark.skipif(not RESULTS.exists(), reason="no results file: run python -m vae_tutorial.shootout")
+@NEEDS_RESULTS
 def test_stored_results_are_complete() -> None:
     results = load_results(RESULTS)
     protocol = protocol_of(results)
@@ -209,7 +234,7 @@ def test_stored_results_are_complete() -> None:
         assert results[key]
 
 
-@pytest.mark.skipif(not RESULTS.exists(), reason="no results file: run python -m vae_tutorial.shootout")
+@NEEDS_RESULTS
 def test_one_stored_run_reproduces() -> None:
     """Re-run one head and one seed of the stored shoot-out and compare with its stored row.
 

@@ -33,6 +33,7 @@ import json
 import math
 import os
 import platform
+import re
 import resource
 import shlex
 import statistics
@@ -240,7 +241,7 @@ class Protocol:
     lr: float = 2e-3
     batch_size: int = 100
     objective: str = "elbo"
-    max_epochs: int = 500
+    max_epochs: int = 400
     patience: int = 50
     k: int = 1000
     k_check: int = 5000
@@ -343,6 +344,11 @@ def run_one(
 
 def _run_task(task: tuple[str, int, Protocol, bool]) -> dict[str, Any]:
     return run_one(*task)
+
+
+def key_of(label: str) -> str:
+    """A name made of letters, digits and underscores, e.g. for ``glue``: ``student_t_df_3``."""
+    return re.sub(r"\W+", "_", label).strip("_")
 
 
 def spec_by_label(label: str) -> HeadSpec:
@@ -736,12 +742,12 @@ def convergence_report(results: Mapping[str, Any]) -> list[dict[str, Any]]:
 
     ``late_gain`` is the best validation objective minus the best one reached before the last
     ``patience`` epochs (nats per image): 0 for a run stopped by early stopping, small for a run
-    whose curve had flattened when it hit the cap.
+    whose curve had flattened when it hit the cap. The best model (its own recipe) is left out.
     """
     patience = results["protocol"]["patience"]
     out = []
     for r in results["runs"]:
-        if "val_curve" not in r:
+        if "val_curve" not in r or r["label"] == BEST_LABEL:  # the best model has its own recipe
             continue
         curve = r["val_curve"]
         before = max(curve[:-patience]) if len(curve) > patience else -math.inf
