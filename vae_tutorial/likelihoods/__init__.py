@@ -12,10 +12,13 @@ from .beta import BetaHead
 from .binomial import BinomialHead
 from .categorical import CategoricalHead, OrdinalCategorical
 from .continuous_bernoulli import ContinuousBernoulliHead, StableContinuousBernoulli
+from .discretized_gaussian import DiscretizedGaussianHead
+from .discretized_laplace import DiscretizedLaplaceHead
 from .discretized_logistic import DiscretizedLogisticHead, DiscretizedLogisticMixture
 from .gaussian_diagonal import GaussianDiagonalHead
 from .gaussian_fixed import GaussianFixedHead
 from .gaussian_shared import GaussianSharedHead
+from .intervals import DiscretizedDistribution
 from .laplace import LaplaceHead
 from .negative_binomial import NegativeBinomialHead
 from .poisson import PoissonHead
@@ -34,6 +37,8 @@ LIKELIHOODS: dict[str, type[LikelihoodHead]] = {
         BetaHead,
         CategoricalHead,
         DiscretizedLogisticHead,
+        DiscretizedGaussianHead,
+        DiscretizedLaplaceHead,
         BinomialHead,
         PoissonHead,
         NegativeBinomialHead,
@@ -48,4 +53,5 @@ __all__ = [
     "OrdinalCategorical",
     "StableContinuousBernoulli",
     "DiscretizedLogisticMixture",
+    "DiscretizedDistribution",
 ] + [cls.__name__ for cls in LIKELIHOODS.values()]
