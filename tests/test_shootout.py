@@ -124,6 +124,8 @@ def test_decision_guide_follows_the_numbers() -> None:
     assert rows["continuous in (0, 1)"].use == ["beta"]
     assert rows["counts without a maximum"].use == ["negative_binomial"]
     assert rows["real-valued"].use == ["laplace", "gaussian_diagonal"]  # 0.02 apart: a tie
+    assert rows["real-valued"].avoid == ["gaussian_fixed (sigma=1)"]
+    assert all(not set(r.use) & set(r.avoid) for r in rows.values())  # never both
     assert not rows["binary, 0/1"].measured and rows["binary, 0/1"].use == ["bernoulli"]
     assert "U-shaped" in rows["continuous in (0, 1)"].evidence
     assert "`discretized_logistic`" in format_guide_markdown(list(rows.values()))
@@ -229,7 +231,10 @@ def test_stored_results_are_complete() -> None:
         assert labels.count(spec.label) == len(protocol.seeds) >= 3
     assert labels.count(BEST_LABEL) == len(protocol.seeds)
     assert {INDEPENDENT_LABEL, MIXTURE_LABEL} <= set(labels)
-    assert results["wall_seconds"] < 20 * 60 and results["k_check"]["gap"] > -0.01
+    # On a quiet machine the wall time is about the CPU time shared by the workers (a loaded
+    # machine stretches the wall time, not the CPU time).
+    assert results["cpu_seconds"] / results["workers"] < 20 * 60
+    assert results["k_check"]["gap"] > -0.01
     for key in ("command", "git_commit", "versions", "machine", "cpu_seconds"):
         assert results[key]
 

@@ -517,9 +517,10 @@ def decision_guide(results: Mapping[str, Any], min_margin: float = 0.005) -> lis
 
     Rows whose ``measured`` is True are verdicts of the shoot-out on the digits: ``use`` lists the
     heads tied with the best of the candidates for that kind of data (:func:`tied_with_best`),
-    ``avoid`` the candidates clearly worse than a model without any latent variable (the
-    independent-pixels baseline). The other rows follow from a mathematical fact, said in
-    ``evidence``, not from the numbers.
+    ``avoid`` the other candidates, all clearly worse than the best; for the digits' own row
+    (ordered levels, every head a candidate) ``avoid`` keeps only the heads clearly worse than a
+    model without any latent variable (the independent-pixels baseline). The binary row follows
+    from a definition, said in ``evidence``, not from the numbers.
     """
     s = summarize(results["runs"])
     heads = [lbl for lbl, x in s.items() if x.group in ("continuous", "discrete")]
@@ -552,7 +553,7 @@ def decision_guide(results: Mapping[str, Any], min_margin: float = 0.005) -> lis
             "ordered levels with a known maximum",
             "these digits (0..16), 8-bit intensities",
             use,
-            avoid_of(heads),
+            [lbl for lbl in avoid_of(heads) if lbl not in use],
             f"best head {best.label} {_fmt(best)} bits/dim; independent pixels "
             f"{_fmt(reference)}; worse than knowing nothing ({uniform:.3f}): "
             + (", ".join(worse_than_uniform) if worse_than_uniform else "none"),
@@ -596,10 +597,9 @@ def decision_guide(results: Mapping[str, Any], min_margin: float = 0.005) -> lis
             "real-valued",
             "sensor readings, standardised features",
             use_real,
-            avoid_of(real),
+            worst_real,
             "on the digits: "
-            + ", ".join(f"{lbl} {_fmt(s[lbl])}" for lbl in sorted(real, key=lambda x: s[x].mean))
-            + (f"; clearly behind {use_real[0]}: " + ", ".join(worst_real) if worst_real else ""),
+            + ", ".join(f"{lbl} {_fmt(s[lbl])}" for lbl in sorted(real, key=lambda x: s[x].mean)),
             measured=True,
         )
     )
