@@ -44,7 +44,7 @@ NEEDS_RESULTS = pytest.mark.skipif(
     not RESULTS.exists(), reason="no results file: run python -m vae_tutorial.shootout"
 )
 #: The run the reproduction test repeats: one of the cheapest heads to train and score.
-REPRO_LABEL, REPRO_SEED = "gaussian_shared", 0
+REPRO_LABEL, REPRO_SEED = "discretized_logistic", 0
 TINY = Protocol(max_epochs=2, patience=1, k=4, k_check=8, seeds=(0,), hidden=(16,))
 
 

@@ -819,6 +819,7 @@ def run_shootout(
     :data:`HEADS` and seeds.
     """
     labels = [s.label for s in HEADS] if labels is None else list(labels)
+    origin = provenance()  # the code the runs use: the git state at the start
     tasks = [(lbl, seed, protocol, False) for lbl in labels for seed in protocol.seeds]
     if best:
         tasks += [(BEST_LABEL, seed, protocol, False) for seed in protocol.seeds]
@@ -855,7 +856,7 @@ def run_shootout(
         if sys.argv and sys.argv[0].endswith("shootout.py")
         else "vae_tutorial.shootout.run_shootout(...)",
         "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        **provenance(),
+        **origin,
         "workers": workers,
         "torch_threads_per_worker": 1,
         "wall_seconds": round(wall, 1),
