@@ -13,9 +13,9 @@ parameters of the best validation epoch, and scores it on the test split with
     \text{bits/dim} = -\frac{1}{N D \ln 2}\sum_{n=1}^N \log P_\theta(x_n),
 
 the log-probability of the *discrete* test digits, so every row is on the same scale. Each head
-keeps the settings of its own zoo chapter (:attr:`HeadSpec.setting` says which). The two classical
-baselines of :mod:`vae_tutorial.baselines` and the book's best model (:mod:`vae_tutorial.best`,
-its own protocol) are scored on the same test split.
+keeps the settings of its own zoo chapter (the ``setting`` field of :class:`HeadSpec` says
+which). The two classical baselines of :mod:`vae_tutorial.baselines` and the book's best model
+(:mod:`vae_tutorial.best`, its own protocol) are scored on the same test split.
 
 The whole experiment is a command that writes one results file with its provenance::
 
@@ -57,7 +57,7 @@ from .likelihoods.base import LikelihoodHead
 #: Where the command writes its results, relative to the repository root.
 RESULTS_PATH = Path("book") / "evaluation" / "shootout_results.json"
 
-#: The diagonal Gaussian's floor from its chapter: the standard deviation of a uniform
+#: The diagonal Gaussian's floor, as in its chapter, is the standard deviation of a uniform
 #: distribution over one level's bin (width 1/16 on the unit scale), :math:`\tfrac1{16}/\sqrt{12}`.
 GAUSSIAN_FLOOR = (1 / 16) / math.sqrt(12)
 
