@@ -1,11 +1,17 @@
 """Likelihood heads p(x|z): decoder outputs -> a ``torch.distributions.Distribution`` over x.
 
 ``LIKELIHOODS`` maps each family's name to its head class; every class constructs with
-sensible defaults, e.g. ``LIKELIHOODS["categorical"]()``.
+sensible defaults, e.g. ``LIKELIHOODS["categorical"]()``. Every one of them factorizes over
+the pixels given z.
+
+``NONFACTORIZED`` maps the names of the heads whose pixels are dependent given z (correlated
+Gaussians, autoregressive heads) to their classes; they keep the package's contract in the
+extended form described in :mod:`~vae_tutorial.likelihoods.joint`.
 """
 
 from __future__ import annotations
 
+from .autoregressive import AutoregressiveDistribution, AutoregressiveHead
 from .base import HeadDistribution, LikelihoodHead, OpenInterval
 from .bernoulli import BernoulliHead
 from .beta import BetaHead
@@ -15,9 +21,13 @@ from .continuous_bernoulli import ContinuousBernoulliHead, StableContinuousBerno
 from .discretized_logistic import DiscretizedLogisticHead, DiscretizedLogisticMixture
 from .gaussian_diagonal import GaussianDiagonalHead
 from .gaussian_fixed import GaussianFixedHead
+from .gaussian_full import GaussianFullHead
+from .gaussian_lowrank import GaussianLowRankHead
 from .gaussian_shared import GaussianSharedHead
 from .laplace import LaplaceHead
+from .made import MADEHead
 from .negative_binomial import NegativeBinomialHead
+from .pixelcnn import PixelCNNHead
 from .poisson import PoissonHead
 from .student_t import StudentTHead
 
@@ -40,12 +50,19 @@ LIKELIHOODS: dict[str, type[LikelihoodHead]] = {
     )
 }
 
+NONFACTORIZED: dict[str, type[LikelihoodHead]] = {
+    cls.name: cls for cls in (GaussianLowRankHead, GaussianFullHead, MADEHead, PixelCNNHead)
+}
+
 __all__ = [
     "LIKELIHOODS",
+    "NONFACTORIZED",
+    "AutoregressiveHead",
+    "AutoregressiveDistribution",
     "LikelihoodHead",
     "HeadDistribution",
     "OpenInterval",
     "OrdinalCategorical",
     "StableContinuousBernoulli",
     "DiscretizedLogisticMixture",
-] + [cls.__name__ for cls in LIKELIHOODS.values()]
+] + [cls.__name__ for cls in (*LIKELIHOODS.values(), *NONFACTORIZED.values())]
