@@ -35,3 +35,13 @@ def test_every_code_cell_executed_and_stored(path: Path) -> None:
     source = "\n".join(c.source for c in code)
     assert "assert " in source, f"{path.name}: no assert, so a wrong result would still pass"
     assert "setup_notebook(" in source, f"{path.name}: does not start with setup_notebook()"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: str(p.relative_to(BOOK)))
+def test_tolerances_are_explained(path: Path) -> None:
+    """A cell compared with a numeric tolerance (tests/nbval_tolerance.py) says why."""
+    from nbval_tolerance import tolerant_cells
+
+    for index, abs_tol, rel_tol, why in tolerant_cells(path):
+        assert abs_tol > 0 or rel_tol > 0, f"{path.name}: code cell {index} has a zero tolerance"
+        assert len(why.split()) >= 4, f"{path.name}: code cell {index}: explain the tolerance"
