@@ -61,6 +61,8 @@ VARIANTS: list[Variant] = [
     Variant("discretized_logistic-1", "discretized_logistic"),
     Variant("discretized_logistic-mix3", "discretized_logistic", {"num_components": 3}),
     Variant("discretized_logistic-256", "discretized_logistic", {"num_levels": 256}),
+    Variant("discretized_gaussian", "discretized_gaussian"),
+    Variant("discretized_laplace", "discretized_laplace"),
     Variant("binomial", "binomial"),
     Variant("poisson", "poisson"),
     Variant("negative_binomial", "negative_binomial"),

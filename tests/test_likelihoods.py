@@ -27,6 +27,8 @@ FAMILIES = {
     "beta",
     "categorical",
     "discretized_logistic",
+    "discretized_gaussian",
+    "discretized_laplace",
     "binomial",
     "poisson",
     "negative_binomial",
@@ -70,7 +72,7 @@ def outside_value(head) -> float | None:
 # -- the registry and the module ---------------------------------------------------------------
 def test_registry_has_every_family() -> None:
     assert set(LIKELIHOODS) == FAMILIES
-    assert len(LIKELIHOODS) == 13
+    assert len(LIKELIHOODS) == 15
     for name, cls in LIKELIHOODS.items():
         head = cls()  # sensible defaults
         assert head.name == name

@@ -190,6 +190,19 @@ def reference_log_prob(variant, head, raw: np.ndarray, x: np.ndarray) -> np.ndar
         )
         log_p = np.where(loc > y, from_cdf, from_sf)
         return special.logsumexp(special.log_softmax(w, 0) + log_p, axis=0)
+    if name in ("discretized_gaussian", "discretized_laplace"):
+        family = stats.norm if name == "discretized_gaussian" else stats.laplace
+        loc, scale = raw[0], softplus(raw[1]) + 1e-3
+        k_levels = head.num_levels
+        y, h = x / (k_levels - 1), 0.5 / (k_levels - 1)
+        upper = np.where(x == k_levels - 1, np.inf, y + h)
+        lower = np.where(x == 0, -np.inf, y - h)
+        with np.errstate(divide="ignore"):  # log(F(u) - F(l)) from scipy's log-CDF / log-SF
+            lcu, lcl = family.logcdf(upper, loc, scale), family.logcdf(lower, loc, scale)
+            lsl, lsu = family.logsf(lower, loc, scale), family.logsf(upper, loc, scale)
+            from_cdf = lcu + np.log(-np.expm1(lcl - lcu))
+            from_sf = lsl + np.log(-np.expm1(lsu - lsl))
+        return np.where(loc > y, from_cdf, from_sf)
     if name == "continuous_bernoulli":
         out = []
         for r, xi in zip(raw[0], x, strict=True):

@@ -102,6 +102,8 @@ def test_prepare_is_the_documented_representation() -> None:
         "beta": rep.open_unit_interval,
         "categorical": rep.levels,
         "discretized_logistic": rep.levels,
+        "discretized_gaussian": rep.levels,
+        "discretized_laplace": rep.levels,
         "binomial": rep.levels,
         "poisson": rep.levels,
         "negative_binomial": rep.levels,

@@ -12,9 +12,14 @@ function                    values                                 used by
                                                                    Gaussian, Laplace, Student-t
 :func:`open_unit_interval`  :math:`(k + 1/2)/K \in (0, 1)`         Beta
 :func:`levels`              :math:`k` itself                       categorical, discretized
-                                                                   logistic, binomial, Poisson,
+                                                                   logistic/Gaussian/Laplace,
+                                                                   binomial, Poisson,
                                                                    negative binomial
 ==========================  =====================================  ===========================
+
+A continuous head is scored on the levels through the *bin* each level stands for on its scale:
+:func:`real_line_bins` (edge bins open, for densities on the real line),
+:func:`unit_interval_bins` (for densities on [0, 1]) and :func:`open_unit_interval_bins` (Beta).
 """
 
 from __future__ import annotations
@@ -66,12 +71,28 @@ def unit_interval_bins(x: Tensor, num_levels: int = NUM_LEVELS) -> tuple[Tensor,
     r"""The bin of each level on the :func:`unit_interval` scale, clipped to [0, 1].
 
     Level :math:`k` sits at :math:`k/(K-1)` and owns :math:`[(k-\tfrac12)/(K-1), (k+\tfrac12)/(K-1)]
-    \cap [0, 1]`; the bins partition [0, 1]. Returns ``(lower, upper)``.
+    \cap [0, 1]`; the bins partition [0, 1]. Right for a density supported on [0, 1] (continuous
+    Bernoulli). For a density on the whole real line they miss the mass below 0 and above 1: use
+    :func:`real_line_bins`. Returns ``(lower, upper)``.
     """
     _check_levels(x, num_levels)
     half = 0.5 / (num_levels - 1)
     centre = x / (num_levels - 1)
     return (centre - half).clamp(min=0.0), (centre + half).clamp(max=1.0)
+
+
+def real_line_bins(x: Tensor, num_levels: int = NUM_LEVELS) -> tuple[Tensor, Tensor]:
+    r"""The bin of each level on the :func:`unit_interval` scale, edge bins open: a partition of R.
+
+    Level :math:`k` owns :math:`[(k-\tfrac12)/(K-1), (k+\tfrac12)/(K-1)]`, except that level 0
+    owns :math:`(-\infty, \tfrac12/(K-1)]` and level :math:`K-1` owns
+    :math:`[1 - \tfrac12/(K-1), +\infty)`. A density on the real line (Gaussian, Laplace,
+    Student-t) gives these bins probabilities that sum to one; the clipped
+    :func:`unit_interval_bins` would drop the mass outside [0, 1]. Returns ``(lower, upper)``.
+    """
+    lower, upper = unit_interval_bins(x, num_levels)
+    inf = torch.full_like(lower, float("inf"))
+    return torch.where(x <= 0, -inf, lower), torch.where(x >= num_levels - 1, inf, upper)
 
 
 def open_unit_interval_bins(x: Tensor, num_levels: int = NUM_LEVELS) -> tuple[Tensor, Tensor]:

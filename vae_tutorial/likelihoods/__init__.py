@@ -18,12 +18,15 @@ from .beta import BetaHead
 from .binomial import BinomialHead
 from .categorical import CategoricalHead, OrdinalCategorical
 from .continuous_bernoulli import ContinuousBernoulliHead, StableContinuousBernoulli
+from .discretized_gaussian import DiscretizedGaussianHead
+from .discretized_laplace import DiscretizedLaplaceHead
 from .discretized_logistic import DiscretizedLogisticHead, DiscretizedLogisticMixture
 from .gaussian_diagonal import GaussianDiagonalHead
 from .gaussian_fixed import GaussianFixedHead
 from .gaussian_full import GaussianFullHead
 from .gaussian_lowrank import GaussianLowRankHead
 from .gaussian_shared import GaussianSharedHead
+from .intervals import DiscretizedDistribution
 from .laplace import LaplaceHead
 from .made import MADEHead
 from .negative_binomial import NegativeBinomialHead
@@ -44,6 +47,8 @@ LIKELIHOODS: dict[str, type[LikelihoodHead]] = {
         BetaHead,
         CategoricalHead,
         DiscretizedLogisticHead,
+        DiscretizedGaussianHead,
+        DiscretizedLaplaceHead,
         BinomialHead,
         PoissonHead,
         NegativeBinomialHead,
@@ -65,4 +70,5 @@ __all__ = [
     "OrdinalCategorical",
     "StableContinuousBernoulli",
     "DiscretizedLogisticMixture",
+    "DiscretizedDistribution",
 ] + [cls.__name__ for cls in (*LIKELIHOODS.values(), *NONFACTORIZED.values())]

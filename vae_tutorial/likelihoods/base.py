@@ -28,6 +28,7 @@ from torch import Tensor, nn
 from torch.distributions import Distribution, Independent, constraints
 
 from .. import representations
+from . import intervals
 
 
 class LikelihoodHead(nn.Module):
@@ -66,14 +67,39 @@ class LikelihoodHead(nn.Module):
         return x
 
     def bin_edges(self, levels: Tensor) -> tuple[Tensor, Tensor]:
-        """For a continuous head: the interval of x-values that each level stands for.
+        r"""For a continuous head: the interval of x-values that each level stands for.
 
-        The bins partition the support's range, so integrating the density over them gives a
-        probability for every level (see :func:`vae_tutorial.evaluation.discrete_log_likelihood`).
+        The bins partition the support, so integrating the density over them gives a probability
+        for every level, and the probabilities of the levels sum to one (see
+        :func:`vae_tutorial.evaluation.discrete_log_likelihood`). By default a head on the real
+        line gets :func:`~vae_tutorial.representations.real_line_bins` (edge bins open to
+        :math:`\pm\infty`) and a head on [0, 1]
+        :func:`~vae_tutorial.representations.unit_interval_bins`.
         """
         if self.discrete:
             raise ValueError(f"{self.name}: a discrete head models the levels directly; no bins")
+        if self.support is constraints.real:
+            return representations.real_line_bins(levels)
         return representations.unit_interval_bins(levels)
+
+    def tail_scale(self) -> float:
+        """Scale of the proposal that dequantizes an open edge bin (uniform part and Cauchy tail): one bin width."""
+        return 1.0 / (representations.NUM_LEVELS - 1)
+
+    def level_log_prob(self, dist: Distribution, levels: Tensor) -> Tensor | None:
+        r"""Exact :math:`\log P(\text{level}_d \mid z)` per pixel, or ``None`` if not available.
+
+        ``dist`` is the per-pixel distribution (``head(raw).base_dist``, batch shape ``[..., D]``),
+        ``levels`` the digits' integer levels (broadcast against it). A discrete head returns
+        ``dist.log_prob`` of its representation of the levels. A continuous head whose family has
+        a CDF (Gaussian, Laplace, Student-t; see :mod:`~vae_tutorial.likelihoods.intervals`)
+        returns :math:`\log(F(u) - F(\ell))` over the level's :meth:`bin_edges`; any other head
+        returns ``None`` and is evaluated by dequantization.
+        """
+        if self.discrete:
+            return dist.log_prob(self.representation(levels))
+        lower, upper = self.bin_edges(levels)
+        return intervals.distribution_interval_log_prob(dist, lower, upper)
 
     def encoder_input(self, x: Tensor) -> Tensor:
         """What the encoder sees: ``x`` rescaled to roughly [0, 1] (identity by default)."""
