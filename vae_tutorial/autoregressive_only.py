@@ -43,7 +43,7 @@ class AutoregressiveOnly(nn.Module):
         return self.head(self.context)
 
     def log_prob(self, x: Tensor) -> Tensor:
-        """Exact :math:`\\log p_\\theta(x)` of ``x [N, D]`` in the head's representation, ``[N]``."""
+        """Exact :math:`\\log p_\\theta(x)` of ``x [N, D]`` (the head's representation), ``[N]``."""
         return self.distribution().log_prob(x)
 
     @torch.no_grad()
