@@ -1,6 +1,6 @@
 """Run the receptive-field grid of the chapter "The decoder that ignores z" and store its results.
 
-Usage: ``python scripts/receptive_field.py [--quick]``. Trains, for every decoder of
+Usage: ``python scripts/receptive_field.py [--quick] [--workers N]``. Trains, for every decoder of
 ``vae_tutorial.receptive_field.DECODERS`` and seeds 0, 1, 2, the VAE and the same decoder without
 a latent, and writes ``book/nonfactorized/receptive_field.json`` with the provenance (command,
 git commit, torch version, thread count, date, CPU seconds). One thread, as in the chapters.
@@ -26,7 +26,7 @@ from vae_tutorial import setup_notebook  # noqa: E402
 from vae_tutorial.receptive_field import DECODERS, receptive_field_of, run_receptive_field  # noqa: E402
 
 OUT = ROOT / "book" / "nonfactorized" / "receptive_field.json"
-SETTINGS = {"epochs": 60, "no_latent_epochs": 150, "k": 200}
+SETTINGS = {"epochs": 60, "no_latent_epochs": 100, "k": 100}
 
 
 def main(argv: list[str]) -> int:
@@ -35,7 +35,8 @@ def main(argv: list[str]) -> int:
     decoders = ["conv 3x3"] if quick else list(DECODERS)
     seeds = [0] if quick else [0, 1, 2]
     start = time.process_time()
-    runs = run_receptive_field(decoders, seeds, **SETTINGS)
+    workers = int(argv[argv.index("--workers") + 1]) if "--workers" in argv else 1
+    runs = run_receptive_field(decoders, seeds, workers=workers, **SETTINGS)
     commit = subprocess.run(
         ["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True
     ).stdout.strip()

@@ -38,7 +38,6 @@ from .training import fit_digits
 DECODERS: dict[str, int | None] = {
     "conv 3x3": 3,
     "conv 5x5": 5,
-    "conv 7x7": 7,
     "conv 9x9": 9,
     "conv 15x15": 15,
     "MADE": None,
@@ -122,10 +121,26 @@ def run_one(
     )
 
 
+def _run_one_dict(decoder: str, seed: int, kwargs: dict) -> dict:
+    torch.set_num_threads(1)
+    return asdict(run_one(decoder, seed, **kwargs))
+
+
 def run_receptive_field(
     decoders: Sequence[str] = tuple(DECODERS),
     seeds: Sequence[int] = (0, 1, 2),
+    workers: int = 1,
     **kwargs: int,
 ) -> list[dict]:
-    """:func:`run_one` for every decoder and seed, as plain dictionaries (for JSON)."""
-    return [asdict(run_one(d, s, **kwargs)) for d in decoders for s in seeds]
+    """:func:`run_one` for every decoder and seed, as plain dictionaries (for JSON).
+
+    ``workers > 1`` runs that many processes (one thread each); every run seeds itself, so the
+    results do not depend on ``workers``.
+    """
+    tasks = [(d, s, kwargs) for d in decoders for s in seeds]
+    if workers <= 1:
+        return [_run_one_dict(*t) for t in tasks]
+    import multiprocessing
+
+    with multiprocessing.get_context("spawn").Pool(workers) as pool:
+        return pool.starmap(_run_one_dict, tasks)
