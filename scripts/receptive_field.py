@@ -48,7 +48,12 @@ def main(argv: list[str]) -> int:
             "python": platform.python_version(),
             "threads": torch.get_num_threads(),
             "date_utc": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-            "cpu_seconds": round(time.process_time() - start, 1),
+            # training CPU of every run (the worker processes' time is not this process's)
+            "cpu_seconds": round(
+                time.process_time() - start
+                + sum(r["vae_seconds"] + r["no_latent_seconds"] for r in runs),
+                1,
+            ),
         },
         "settings": SETTINGS,
         "receptive_field": {d: receptive_field_of(DECODERS[d]) for d in decoders},
