@@ -50,7 +50,8 @@ def main(argv: list[str]) -> int:
             "date_utc": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
             # training CPU of every run (the worker processes' time is not this process's)
             "cpu_seconds": round(
-                time.process_time() - start
+                time.process_time()
+                - start
                 + sum(r["vae_seconds"] + r["no_latent_seconds"] for r in runs),
                 1,
             ),

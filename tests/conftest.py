@@ -51,6 +51,9 @@ VARIANTS: list[Variant] = [
     Variant("gaussian_fixed-sigma0.1", "gaussian_fixed", {"sigma": 0.1}),
     Variant("gaussian_shared", "gaussian_shared"),
     Variant("gaussian_diagonal", "gaussian_diagonal"),
+    Variant(
+        "gaussian_diagonal-exp", "gaussian_diagonal", {"sigma_transform": "exp", "min_sigma": 0.0}
+    ),
     Variant("laplace-2param", "laplace"),
     Variant("laplace-1param", "laplace", {"scale": 0.2}),
     Variant("student_t-2param", "student_t"),

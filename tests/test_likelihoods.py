@@ -116,6 +116,24 @@ def test_gaussian_shared_sigma_is_a_parameter() -> None:
     assert head.log_sigma.grad is not None and torch.isfinite(head.log_sigma.grad)
 
 
+def test_gaussian_diagonal_sigma_transforms() -> None:
+    """``"exp"`` reads the raw value as a log-variance (Wikipedia's N(f1(z), exp(f2(z))))."""
+    raw = torch.linspace(-20.0, 20.0, 41, dtype=torch.float64)
+    mean = torch.linspace(-1.0, 1.0, 41, dtype=torch.float64)
+    wiki = LIKELIHOODS["gaussian_diagonal"](min_sigma=0.0, sigma_transform="exp")
+    dist = wiki(torch.cat([mean, raw])).base_dist
+    assert torch.allclose(dist.variance, raw.exp(), rtol=1e-12)
+    assert torch.equal(dist.loc, mean)
+    floored = LIKELIHOODS["gaussian_diagonal"](min_sigma=0.02, sigma_transform="exp")
+    assert torch.allclose(floored.sigma(raw), (0.5 * raw).exp() + 0.02, rtol=1e-12)
+    soft = LIKELIHOODS["gaussian_diagonal"](min_sigma=0.0)
+    assert soft.sigma_transform == "softplus"
+    assert torch.allclose(soft.sigma(raw), torch.nn.functional.softplus(raw), rtol=1e-12)
+    # for small sigma both maps are exponential in raw: softplus(r) ~ e^r, exp(r/2) = e^(r/2)
+    assert torch.allclose(soft.sigma(raw[:5]).log(), raw[:5], atol=1e-6)
+    assert "sigma_transform='exp'" in repr(wiki) and "sigma_transform" not in repr(soft)
+
+
 def test_other_heads_have_no_parameters(variant) -> None:
     head = variant.make()
     n = sum(p.numel() for p in head.parameters())
@@ -348,6 +366,7 @@ def test_validation_can_be_switched_off() -> None:
     [
         ("gaussian_fixed", {"sigma": 0.0}, "sigma must be positive"),
         ("gaussian_diagonal", {"min_sigma": -1.0}, "min_sigma"),
+        ("gaussian_diagonal", {"sigma_transform": "square"}, "sigma_transform"),
         ("laplace", {"scale": -1.0}, "scale must be positive"),
         ("student_t", {"df": 0.0}, "df must be positive"),
         ("categorical", {"num_levels": 1}, "num_levels"),

@@ -147,6 +147,8 @@ def reference_log_prob(variant, head, raw: np.ndarray, x: np.ndarray) -> np.ndar
     if name == "gaussian_shared":
         return stats.norm.logpdf(x, raw[0], math.exp(head.log_sigma.detach().item()))
     if name == "gaussian_diagonal":
+        if kw.get("sigma_transform") == "exp":  # raw[1] is the log-variance
+            return stats.norm.logpdf(x, raw[0], np.sqrt(np.exp(raw[1])) + kw["min_sigma"])
         return stats.norm.logpdf(x, raw[0], softplus(raw[1]) + 1e-3)
     if name == "laplace":
         scale = kw["scale"] if "scale" in kw else softplus(raw[1]) + 1e-3

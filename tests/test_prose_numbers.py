@@ -36,7 +36,7 @@ NOT_PROSE = re.compile(
     flags=re.S | re.M,
 )
 FENCE = re.compile(r"^\s*(`{3,}|:{3,})\s*(\{[\w:-]+\})?(.*)$")
-DECIMAL = re.compile(r"(?<![\w.])\d+\.\d+(?![\w.])")
+DECIMAL = re.compile(r"(?<![\w.])\d+\.\d+(?!\w|\.\d)")  # "2.43." counts; "1.2.3" does not
 
 
 def strip_code_blocks(text: str) -> str:
@@ -98,7 +98,7 @@ def test_detector_finds_typed_numbers() -> None:
         "The model reaches 2.43 bits/dim; $x = 0.25$, {glue:text}`bpd` and `1.5` are fine.\n"
         "```python\nprint(3.14)\n```\n"
         "````{exercise}\n:label: ex-1\nShow 7.25 is wrong.\n```python\nx = 9.5\n```\n````\n"
-        "```{math}\n2.75\n```\nAfter 6.5."
+        "```{math}\n2.75\n```\nAfter 6.5. Version 1.2.3 is not a result."
     )
     assert DECIMAL.findall(NOT_PROSE.sub(" ", strip_code_blocks(text))) == ["2.43", "7.25", "6.5"]
 
@@ -113,3 +113,15 @@ def test_no_typed_decimal_in_prose(path: Path) -> None:
         "values with vae_tutorial.glue + {glue:text}, or list a setting/constant with its reason "
         "in tests/prose_numbers_allowed.json"
     )
+
+
+def test_glue_rounds_to_plain_numbers() -> None:
+    """Glued values print as numbers: numpy and torch scalars become rounded plain floats."""
+    import numpy as np
+    import torch
+
+    from vae_tutorial import glue
+
+    for value in (np.float64(0.123456), torch.tensor(0.123456), 0.123456):
+        out = glue("test_value", value, 2)
+        assert type(out) is float and repr(out) == "0.12"

@@ -226,6 +226,7 @@ def test_far_tails_agree_with_mpmath(loc, scale) -> None:
         (intervals.normal_interval_log_prob, normal_cdf, ()),
         (intervals.laplace_interval_log_prob, laplace_cdf, ()),
         (intervals.student_t_interval_log_prob, t3_cdf, (3.0,)),
+        (intervals.student_t3_interval_log_prob, t3_cdf, ()),
     ]
     for fn, cdf, df in cases:
         args = (*df, torch.tensor(loc, dtype=F64), torch.tensor(scale, dtype=F64), lo, hi)
@@ -245,6 +246,7 @@ def test_far_tails_agree_with_mpmath(loc, scale) -> None:
         intervals.normal_interval_log_prob,
         intervals.laplace_interval_log_prob,
         intervals.logistic_interval_log_prob,
+        intervals.student_t3_interval_log_prob,
     ],
 )
 def test_finite_values_and_gradients_at_extremes(fn, dtype) -> None:
@@ -259,6 +261,15 @@ def test_finite_values_and_gradients_at_extremes(fn, dtype) -> None:
     assert torch.isfinite(g_loc).all() and torch.isfinite(g_scale).all()
     total = out.double().logsumexp(0).exp()
     torch.testing.assert_close(total, torch.ones_like(total), atol=1e-6, rtol=0)
+
+
+@given(loc=LOCS, log_scale=LOG_SCALES)
+def test_student_t3_closed_form_agrees_with_scipy(loc, log_scale) -> None:
+    lo, hi = edges(np.arange(17.0))
+    loc_t, scale_t = torch.tensor(loc, dtype=F64), torch.tensor(math.exp(log_scale), dtype=F64)
+    ours = intervals.student_t3_interval_log_prob(loc_t, scale_t, lo, hi)
+    ref = intervals.student_t_interval_log_prob(3.0, loc_t, scale_t, lo, hi)
+    np.testing.assert_allclose(ours.numpy(), ref.numpy(), rtol=1e-9, atol=1e-12)
 
 
 def test_student_t_is_finite_at_extremes() -> None:

@@ -65,8 +65,8 @@ def glue(name: str, value: object, digits: int | None = None) -> object:
     Returns the (rounded) value, so ``bpd = glue("test_bpd", bpd, 3)`` also works.
     """
     if digits is not None:
-        if isinstance(value, float):
-            value = round(value, digits)
+        if isinstance(value, float):  # also numpy's float64, a float subclass: plain float out
+            value = round(float(value), digits)
         elif hasattr(value, "item"):  # a 0-d tensor or numpy scalar
             value = round(float(value.item()), digits)
     try:

@@ -25,9 +25,11 @@ log-survival function :math:`\log S = \log(1 - F)` and uses
 
 with :math:`\operatorname{log1mexp}(a) = \log(1 - e^{-a})` (:func:`log1mexp`). The form is chosen
 per bin by the side of the bin's midpoint, so the two log-CDF values that are subtracted are never
-both close to 0 (where :math:`\log F` loses its relative precision). An infinite edge gives
-:math:`\log F(-\infty) = -\infty`, :math:`\operatorname{log1mexp}(+\infty) = 0`: the edge bins
-need no special case.
+both close to 0 (where :math:`\log F` loses its relative precision). Every family here is
+symmetric about its location, :math:`S(t) = F(-t)`, so the survival form is the CDF form on the
+reflected bin :math:`(-u, -\ell]` (:func:`symmetric_interval_log_prob`). An open edge bin reduces
+to :math:`\log F(u_0)` (or :math:`\log S(\ell_{K-1})`); the code takes that branch with finite
+placeholders elsewhere, so that values and gradients stay finite.
 
 The per-family log-CDFs, in the standardised variable :math:`t = (x - \mu)/s`:
 
@@ -41,6 +43,8 @@ The per-family log-CDFs, in the standardised variable :math:`t = (x - \mu)/s`:
   1/2)` for :math:`t < 0` (a regularised incomplete beta function) and :math:`S(t) = F(-t)`. torch
   has no incomplete beta function, so :func:`student_t_interval_log_prob` evaluates it with
   ``scipy.special.stdtr`` in float64, **without gradients** (it is used for evaluation only).
+  For :math:`\nu = 3` (the Student-t head's default) the CDF has a closed form,
+  :func:`student_t3_log_cdf`, computed in torch with gradients.
 
 Gaussian, Laplace and logistic are computed in float64 internally (and returned in the input
 dtype), with gradients; they are finite for every finite location and positive scale.
@@ -77,37 +81,28 @@ def log1mexp(a: Tensor) -> Tensor:
     return torch.where(small, torch.log(-torch.expm1(-a_small)), torch.log1p(-torch.exp(-a_big)))
 
 
-def interval_log_prob_from_log_cdf(
-    log_cdf: LogCdf, log_sf: LogCdf, lower: Tensor, upper: Tensor
-) -> Tensor:
-    r""":math:`\log(F(u) - F(\ell))` for standardised edges ``lower < upper``.
+def symmetric_interval_log_prob(log_cdf: LogCdf, lower: Tensor, upper: Tensor) -> Tensor:
+    r""":math:`\log(F(u) - F(\ell))` for standardised edges ``lower < upper``, F symmetric about 0.
 
-    Either edge may be infinite (:math:`\ell = -\infty` or :math:`u = +\infty`).
-
-    ``log_cdf`` and ``log_sf`` map standardised values to :math:`\log F` and :math:`\log S` of a
-    distribution symmetric about 0 (its median). Bins whose midpoint is below 0 use the CDF form
-    of the module docstring, the others the survival form. Shapes broadcast; returns their shape.
+    Either edge may be infinite (:math:`\ell = -\infty` or :math:`u = +\infty`). ``log_cdf`` maps
+    standardised values to :math:`\log F`. A bin whose midpoint is above 0 is reflected to
+    :math:`(-u, -\ell]` (the survival form of the module docstring, :math:`S(t) = F(-t)`), so
+    only two log-CDF values are needed per bin. Shapes broadcast; returns their shape.
     """
     lower, upper = torch.broadcast_tensors(lower, upper)
     lo_open, hi_open = torch.isinf(lower), torch.isinf(upper)
     # the side of the median: an open edge bin lies on the side of its infinite edge
-    below = torch.where(lo_open | hi_open, lo_open, lower + upper < 0)
-    # Each form sees finite placeholders where it is not used, so that neither its value nor its
-    # gradient can be inf or NaN there (torch.where passes zero gradients, and 0 * inf = NaN).
-    one = torch.ones_like(lower)
-    cdf_hi = torch.where(below, upper, -one)
-    cdf_lo = torch.where(below & ~lo_open, lower, cdf_hi - 1)
-    sf_lo = torch.where(below, one, lower)
-    sf_hi = torch.where(~below & ~hi_open, upper, sf_lo + 1)
-    log_f_hi, log_f_lo = log_cdf(cdf_hi), log_cdf(cdf_lo)
-    log_s_lo, log_s_hi = log_sf(sf_lo), log_sf(sf_hi)
-    # log1mexp's argument gets a placeholder too where its result is not used (open bins, and the
-    # far side's form, where the difference can round to 0 and log1mexp(0) has an infinite slope)
-    gap_cdf = torch.where(below & ~lo_open, (log_f_hi - log_f_lo).clamp(min=0.0), one)
-    gap_sf = torch.where(~below & ~hi_open, (log_s_lo - log_s_hi).clamp(min=0.0), one)
-    via_cdf = log_f_hi + torch.where(lo_open, torch.zeros_like(log_f_hi), log1mexp(gap_cdf))
-    via_sf = log_s_lo + torch.where(hi_open, torch.zeros_like(log_s_lo), log1mexp(gap_sf))
-    return torch.where(below, via_cdf, via_sf)
+    above = torch.where(lo_open | hi_open, hi_open, lower + upper > 0)
+    a = torch.where(above, -upper, lower)  # after reflection an open edge is always a = -inf
+    b = torch.where(above, -lower, upper)
+    a_open = lo_open | hi_open
+    # Finite placeholders where a value is not used, so that neither it nor its gradient is inf
+    # or NaN there (torch.where passes zero gradients, and 0 * inf = NaN); log1mexp(0) has an
+    # infinite slope, so its argument gets a placeholder on open bins too.
+    log_fb = log_cdf(b)
+    log_fa = log_cdf(torch.where(a_open, b - 1, a))
+    gap = torch.where(a_open, torch.ones_like(log_fb), (log_fb - log_fa).clamp(min=0.0))
+    return log_fb + torch.where(a_open, torch.zeros_like(log_fb), log1mexp(gap))
 
 
 def _standardise(loc: Tensor, scale: Tensor, lower: Tensor, upper: Tensor):
@@ -139,7 +134,7 @@ def normal_interval_log_prob(loc: Tensor, scale: Tensor, lower: Tensor, upper: T
     ``loc``, ``scale``, ``lower``, ``upper`` broadcast; the result has their shape.
     """
     tl, tu, dtype = _standardise(torch.as_tensor(loc), torch.as_tensor(scale), lower, upper)
-    out = interval_log_prob_from_log_cdf(normal_log_cdf, lambda t: normal_log_cdf(-t), tl, tu)
+    out = symmetric_interval_log_prob(normal_log_cdf, tl, tu)
     return out.to(dtype)
 
 
@@ -156,15 +151,45 @@ def laplace_interval_log_prob(loc: Tensor, scale: Tensor, lower: Tensor, upper: 
     ``loc``, ``scale``, ``lower``, ``upper`` broadcast; the result has their shape.
     """
     tl, tu, dtype = _standardise(torch.as_tensor(loc), torch.as_tensor(scale), lower, upper)
-    out = interval_log_prob_from_log_cdf(laplace_log_cdf, lambda t: laplace_log_cdf(-t), tl, tu)
+    out = symmetric_interval_log_prob(laplace_log_cdf, tl, tu)
     return out.to(dtype)
 
 
 def logistic_interval_log_prob(loc: Tensor, scale: Tensor, lower: Tensor, upper: Tensor) -> Tensor:
     r""":math:`\log P(\ell < X \le u)` for a logistic with location :math:`\mu`, scale :math:`s`."""
     tl, tu, dtype = _standardise(torch.as_tensor(loc), torch.as_tensor(scale), lower, upper)
-    out = interval_log_prob_from_log_cdf(F.logsigmoid, lambda t: F.logsigmoid(-t), tl, tu)
+    out = symmetric_interval_log_prob(F.logsigmoid, tl, tu)
     return out.to(dtype)
+
+
+def student_t3_log_cdf(t: Tensor) -> Tensor:
+    r"""Log-CDF of the standard Student-t with :math:`\nu = 3`, in closed form (with gradients).
+
+    For :math:`t < 0`, with :math:`x = 2\arctan(\sqrt3/|t|) \in (0, \pi)`,
+    :math:`F(t) = (x - \sin x)/(2\pi)`; the difference :math:`x - \sin x` is taken from its
+    series :math:`\tfrac{x^3}{6}(1 - \tfrac{x^2}{20} + \tfrac{x^4}{840} - \tfrac{x^6}{60480} +
+    \tfrac{x^8}{6652800})` below :math:`x = 0.3` (far tail, where it would cancel). For
+    :math:`t \ge 0`, :math:`\log F(t) = \log(1 - F(-t))` (``log1p``).
+    """
+    x = 2 * torch.atan2(torch.full_like(t, math.sqrt(3.0)), t.abs())
+    small = x < 0.3
+    xs = torch.where(small, x, torch.full_like(x, 0.3))
+    x2 = xs * xs
+    series = xs * x2 / 6 * (1 - x2 / 20 * (1 - x2 / 42 * (1 - x2 / 72 * (1 - x2 / 110))))
+    xl = torch.where(small, torch.ones_like(x), x)
+    lower_tail = torch.where(small, series, xl - torch.sin(xl)) / (2 * math.pi)  # F(-|t|)
+    return torch.where(t < 0, torch.log(lower_tail), torch.log1p(-lower_tail))
+
+
+def student_t3_interval_log_prob(
+    loc: Tensor, scale: Tensor, lower: Tensor, upper: Tensor
+) -> Tensor:
+    r""":math:`\log P(\ell < X \le u)` for a Student-t, :math:`\nu = 3` (closed form, gradients).
+
+    ``loc``, ``scale``, ``lower``, ``upper`` broadcast; the result has their shape.
+    """
+    tl, tu, dtype = _standardise(torch.as_tensor(loc), torch.as_tensor(scale), lower, upper)
+    return symmetric_interval_log_prob(student_t3_log_cdf, tl, tu).to(dtype)
 
 
 def _np_log1mexp(a: np.ndarray) -> np.ndarray:
@@ -232,14 +257,17 @@ def distribution_interval_log_prob(
 ) -> Tensor | None:
     r""":math:`\log P(\ell < X \le u)` under a per-pixel ``dist``, or ``None`` without a usable CDF.
 
-    Knows ``Normal``, ``Laplace`` (with gradients) and ``StudentT`` (no gradient); every other
-    family returns ``None`` and is evaluated by dequantization instead.
+    Knows ``Normal``, ``Laplace``, ``StudentT`` with :math:`\nu = 3` (with gradients) and
+    ``StudentT`` with any other :math:`\nu` (scipy, no gradient, about ten times slower); every
+    other family returns ``None`` and is evaluated by dequantization instead.
     """
     if type(dist) is Normal:
         return normal_interval_log_prob(dist.loc, dist.scale, lower, upper)
     if type(dist) is Laplace:
         return laplace_interval_log_prob(dist.loc, dist.scale, lower, upper)
     if type(dist) is StudentT:
+        if bool((dist.df == 3).all()):  # the Student-t head's default: closed form, fast
+            return student_t3_interval_log_prob(dist.loc, dist.scale, lower, upper)
         return student_t_interval_log_prob(dist.df, dist.loc, dist.scale, lower, upper)
     return None
 
