@@ -34,7 +34,7 @@ from .likelihoods import MADEHead, PixelCNNHead
 from .likelihoods.autoregressive import AutoregressiveHead
 from .training import fit_digits
 
-#: The decoders of the grid: a label and the kernel size (``None`` for MADE).
+#: The decoders of the grid, each a label and a kernel size (``None`` for MADE).
 DECODERS: dict[str, int | None] = {
     "conv 3x3": 3,
     "conv 5x5": 5,

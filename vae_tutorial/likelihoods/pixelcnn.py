@@ -85,7 +85,7 @@ class PixelCNNHead(AutoregressiveHead):
 
     @property
     def receptive_field(self) -> int:
-        """How many earlier pixels an interior pixel sees: :math:`(k^2 - 1) / 2`."""
+        """The number of earlier pixels an interior pixel sees, :math:`(k^2 - 1) / 2`."""
         return (self.kernel_size**2 - 1) // 2
 
     def x_features(self, x: Tensor) -> Tensor:
