@@ -95,7 +95,9 @@ def has_exact_level_probs(model: VAE) -> bool:
     dtype = next(model.parameters()).dtype
     with torch.no_grad():
         z = torch.zeros(1, model.latent_dim, dtype=dtype)
-        dist = model.decode(z).base_dist
+        dist = getattr(model.decode(z), "base_dist", None)
+        if dist is None:  # a joint density (correlated Gaussian): no per-pixel CDF, dequantize
+            return False
         levels = torch.zeros(1, model.data_dim, dtype=dtype)
         return head.level_log_prob(dist, levels) is not None
 

@@ -4,10 +4,15 @@
 sensible defaults, e.g. ``LIKELIHOODS["categorical"]()``. ``TABLE_LIKELIHOODS`` holds the heads
 for table columns, which
 :class:`~vae_tutorial.likelihoods.heterogeneous.HeterogeneousHead` combines one per column.
+
+``NONFACTORIZED`` maps the names of the heads whose pixels are dependent given z (correlated
+Gaussians, autoregressive heads) to their classes; they keep the package's contract in the
+extended form described in :mod:`~vae_tutorial.likelihoods.joint`.
 """
 
 from __future__ import annotations
 
+from .autoregressive import AutoregressiveDistribution, AutoregressiveHead
 from .base import HeadDistribution, LikelihoodHead, OpenInterval
 from .bernoulli import BernoulliHead
 from .beta import BetaHead
@@ -19,14 +24,18 @@ from .discretized_laplace import DiscretizedLaplaceHead
 from .discretized_logistic import DiscretizedLogisticHead, DiscretizedLogisticMixture
 from .gaussian_diagonal import GaussianDiagonalHead
 from .gaussian_fixed import GaussianFixedHead
+from .gaussian_full import GaussianFullHead
+from .gaussian_lowrank import GaussianLowRankHead
 from .gaussian_shared import GaussianSharedHead
 from .heterogeneous import HeterogeneousDistribution, HeterogeneousHead
 from .hurdle_lognormal import HurdleLogNormal, HurdleLogNormalHead
 from .intervals import DiscretizedDistribution
 from .laplace import LaplaceHead
 from .lognormal import LogNormalHead
+from .made import MADEHead
 from .negative_binomial import NegativeBinomialHead
 from .ordinal import CumulativeLogit, OrdinalHead
+from .pixelcnn import PixelCNNHead
 from .poisson import PoissonHead
 from .student_t import StudentTHead
 from .zero_inflated_negative_binomial import (
@@ -70,6 +79,10 @@ TABLE_LIKELIHOODS: dict[str, type[LikelihoodHead]] = {
     )
 }
 
+NONFACTORIZED: dict[str, type[LikelihoodHead]] = {
+    cls.name: cls for cls in (GaussianLowRankHead, GaussianFullHead, MADEHead, PixelCNNHead)
+}
+
 __all__ = [
     "TABLE_LIKELIHOODS",
     "HeterogeneousHead",
@@ -79,6 +92,9 @@ __all__ = [
     "ZeroInflatedNegativeBinomial",
     "HurdleLogNormal",
     "LIKELIHOODS",
+    "NONFACTORIZED",
+    "AutoregressiveHead",
+    "AutoregressiveDistribution",
     "LikelihoodHead",
     "HeadDistribution",
     "OpenInterval",
@@ -86,4 +102,7 @@ __all__ = [
     "StableContinuousBernoulli",
     "DiscretizedLogisticMixture",
     "DiscretizedDistribution",
-] + [cls.__name__ for cls in (*LIKELIHOODS.values(), *TABLE_LIKELIHOODS.values())]
+] + [
+    cls.__name__
+    for cls in (*LIKELIHOODS.values(), *TABLE_LIKELIHOODS.values(), *NONFACTORIZED.values())
+]
