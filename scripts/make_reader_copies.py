@@ -529,14 +529,64 @@ def preface(page: str, title: str) -> str:
     )
 
 
+GATED_START_RE = re.compile(
+    r"^(?P<fence>`{3,}|:{3,})\{solution-start\}[ \t]*(?P<arg>\S*)[ \t]*\n"
+    r"(?:[ \t]*:[\w-]+:.*\n)*(?P=fence)[ \t]*$",
+    re.M,
+)
+GATED_END_RE = re.compile(r"^(?P<fence>`{3,}|:{3,})\{solution-end\}[ \t]*\n(?P=fence)[ \t]*$", re.M)
+
+
+def fold_gated_solutions(cells: list) -> list:
+    """Fold each gated solution (``{solution-start}`` ... ``{solution-end}``) into one cell.
+
+    A gated solution spans cells, its code cells included, and a ``<details>`` block cannot. The
+    region becomes one Markdown cell holding an ordinary ``{solution}`` directive, with the code
+    as ``python`` listings (their outputs dropped); :func:`directive` then folds it like any other
+    solution. The code of a solution is for reading, so nothing later depends on running it.
+    """
+    out: list = []
+    gathered: list[str] | None = None
+    label = ""
+    for cell in cells:
+        text = cell.source
+        if gathered is None:
+            m = GATED_START_RE.search(text) if cell.cell_type == "markdown" else None
+            if not m:
+                out.append(cell)
+                continue
+            before, after = text[: m.start()], text[m.end():]
+            if before.strip():
+                out.append(nbformat.v4.new_markdown_cell(before, id=f"{cell.get('id', 'g')}-a"))
+            gathered, label, text = [], m.group("arg"), after
+            cell = nbformat.v4.new_markdown_cell(text)
+        if cell.cell_type == "code":
+            gathered.append(f"```python\n{cell.source.rstrip()}\n```")
+            continue
+        end = GATED_END_RE.search(cell.source)
+        if not end:
+            gathered.append(cell.source.strip("\n"))
+            continue
+        gathered.append(cell.source[: end.start()].strip("\n"))
+        body = "\n\n".join(part for part in gathered if part.strip())
+        out.append(nbformat.v4.new_markdown_cell(
+            f"``````{{solution}} {label}\n{body}\n``````", id=f"reader-solution-{label}"))
+        rest = cell.source[end.end():]
+        if rest.strip():
+            out.append(nbformat.v4.new_markdown_cell(rest, id=f"reader-after-{label}"))
+        gathered = None
+    if gathered is not None:
+        raise MystError(f"{{solution-start}} {label} has no {{solution-end}}")
+    return out
+
+
 def reader_copy(page: str, book: Book) -> nbformat.NotebookNode:
     path = ROOT / f"{page}.ipynb"
     nb = nbformat.read(path, as_version=4)
     chapter = Chapter(page, book)
     cells = [nbformat.v4.new_markdown_cell(preface(page, book.titles[page]), id="reader-preface")]
     figure, prefix = 0, chapter_numbers().get(page, "")
-    for cell in nb.cells:
-        cell = copy.deepcopy(cell)
+    for cell in fold_gated_solutions(copy.deepcopy(nb.cells)):
         cell.metadata.pop("execution", None)
         if cell.cell_type == "markdown":
             cell.source = convert_markdown(chapter, cell.source)
