@@ -265,21 +265,6 @@ def test_ranges() -> None:
         exercises.expected_range("elbo-ex-1")
 
 
-def test_train_and_compare_binomial() -> None:
-    """The binomial exercise as stated (seed 0, 60 epochs): inside the range, and worse than
-    the categorical VAE of the chapter, as the solution claims."""
-    from vae_tutorial import LIKELIHOODS, load_digits
-    from vae_tutorial.evaluation import test_bits_per_dim
-    from vae_tutorial.training import fit_digits
-
-    model, _ = fit_digits(LIKELIHOODS["binomial"](), latent_dim=8, epochs=60, seed=0)
-    torch.manual_seed(0)
-    bpd = test_bits_per_dim(model, load_digits("test"), k=100)
-    assert _verdict("what-is-pxz-ex-4", bpd).passed
-    (_, h16), = exercises.expected_range("what-is-pxz-ex-5")[1:]
-    assert bpd > h16 + 0.2  # much worse than a categorical VAE with the same budget
-
-
 # ------------------------------------------------------------------ the registry
 def test_unknown_label() -> None:
     with pytest.raises(ValueError, match="no checker"):
