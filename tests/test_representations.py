@@ -115,3 +115,16 @@ def test_prepare_is_the_documented_representation() -> None:
 def test_prepare_refuses_levels_a_head_cannot_hold() -> None:
     with pytest.raises(ValueError, match="0..3"):
         LIKELIHOODS["categorical"](num_levels=4).prepare(torch.tensor([5.0]))
+
+
+def test_dequantize_stays_in_each_levels_bin() -> None:
+    levels = torch.tensor([[0.0, 1.0, 8.0, 16.0], [3.0, 16.0, 0.0, 2.0]])
+    x = rep.dequantize(levels, copies=500, generator=torch.Generator().manual_seed(0))
+    assert x.shape == (1000, 4)
+    centre = rep.unit_interval(levels).repeat(500, 1)
+    offset = (x - centre) * 16  # in bin widths
+    assert offset.abs().max() <= 0.5
+    # uniform on the bin: mean about 0, variance about 1/12
+    assert abs(float(offset.mean())) < 0.03 and abs(float(offset.var()) - 1 / 12) < 0.01
+    with pytest.raises(ValueError, match="copies"):
+        rep.dequantize(levels, copies=0)

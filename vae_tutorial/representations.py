@@ -20,6 +20,7 @@ function                    values                                 used by
 A continuous head is scored on the levels through the *bin* each level stands for on its scale:
 :func:`real_line_bins` (edge bins open, for densities on the real line),
 :func:`unit_interval_bins` (for densities on [0, 1]) and :func:`open_unit_interval_bins` (Beta).
+:func:`dequantize` draws a point uniformly from each level's bin (training on dequantized data).
 """
 
 from __future__ import annotations
@@ -99,3 +100,30 @@ def open_unit_interval_bins(x: Tensor, num_levels: int = NUM_LEVELS) -> tuple[Te
     r"""The bin :math:`[k/K, (k+1)/K]` of each level on the :func:`open_unit_interval` scale."""
     _check_levels(x, num_levels)
     return x / num_levels, (x + 1.0) / num_levels
+
+
+def dequantize(
+    x: Tensor,
+    copies: int = 1,
+    generator: torch.Generator | None = None,
+    num_levels: int = NUM_LEVELS,
+) -> Tensor:
+    r"""Uniformly dequantized digits on the :func:`unit_interval` scale (Theis et al., 2016).
+
+    Each level :math:`k` becomes :math:`x = k/(K-1) + u`,
+    :math:`u \sim U(-\tfrac12, \tfrac12)/(K-1)`, a point drawn uniformly from the level's
+    (unclipped) bin of width :math:`w = 1/(K-1)`. A density :math:`p` trained on such data has
+    :math:`\mathbb E_u[\log p(x)] + D\log w \le \log P(\text{levels})` for the discrete
+    model that gives each level the mass of its bin (Jensen's inequality), so its log-density on
+    dequantized data cannot grow without bound (unlike a density on the levels themselves).
+
+    ``x [N, D]`` are whole-number levels; returns ``[copies * N, D]``: ``copies`` independent noise
+    draws of the whole set, one after the other. Levels 0 and :math:`K-1` spill just outside
+    [0, 1] (by at most :math:`w/2`), so use it with heads on the real line.
+    """
+    _check_levels(x, num_levels)
+    if copies < 1:
+        raise ValueError(f"dequantize: copies must be >= 1, got {copies}")
+    centre = unit_interval(x, num_levels).repeat(copies, 1)
+    u = torch.rand(centre.shape, generator=generator, dtype=centre.dtype) - 0.5
+    return centre + u / (num_levels - 1)
