@@ -14,7 +14,7 @@ example ``check("decoder-dist-ex-2", 784)``). Three kinds of checker exist:
   states; "right" when it lies in the range measured over several seeds.
 
 The message never contains the reference value: it says how the answer relates to it (too
-large, too small, off by a constant) and gives a hint. :data:`CHECKERS` maps each label to its
+large, too small, off by a constant) and gives a hint. ``CHECKERS`` maps each label to its
 checker; :func:`labels` lists them.
 """
 

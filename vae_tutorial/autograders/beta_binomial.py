@@ -1,8 +1,9 @@
 r"""Autograder of the assignment "A likelihood head for a new family": the beta-binomial head.
 
-The student writes ``BetaBinomialHead`` (a :class:`~vae_tutorial.likelihoods.LikelihoodHead`) in a
-file ``beta_binomial_head.py`` and runs ``pytest grade_beta_binomial.py`` in the same folder (the
-grader file ships with the assignment, ``book/assignments/``). Each requirement below is one test,
+The student writes ``BetaBinomialHead``
+(a :class:`~vae_tutorial.likelihoods.base.LikelihoodHead`) in a file ``beta_binomial_head.py``
+and runs ``pytest grade_beta_binomial.py`` in the same folder (the grader file ships with the
+assignment, ``book/assignments/``). Each requirement below is one test,
 worth the points it names; :func:`grade` runs them all and prints the score.
 
 The beta-binomial on :math:`\{0,\dots,n\}`, :math:`n = 16`, has the probability mass function
