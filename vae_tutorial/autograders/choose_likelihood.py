@@ -80,7 +80,8 @@ class Requirement:
 
 def _scores(report: dict) -> dict[str, list[float]]:
     scores = report.get("scores")
-    assert isinstance(scores, dict) and scores, "the report needs a dict 'scores'"
+    assert isinstance(scores, dict) and scores, \
+        "the report needs a non-empty dict 'scores' (name -> three scores)"
     return scores
 
 
