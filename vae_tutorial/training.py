@@ -11,7 +11,7 @@ from typing import Literal
 
 import torch
 from torch import Tensor
-from tqdm import tqdm
+from tqdm.auto import tqdm
 
 from .model import VAE
 from .objectives import elbo, log_importance_weights
@@ -30,7 +30,12 @@ class History:
 
 
 def objective(
-    model: VAE, x: Tensor, kind: Literal["elbo", "iwae"] = "elbo", k: int = 1, beta: float = 1.0
+    model: VAE,
+    x: Tensor,
+    kind: Literal["elbo", "iwae"] = "elbo",
+    k: int = 1,
+    beta: float = 1.0,
+    mask: Tensor | None = None,
 ) -> Tensor:
     r"""Per-example training objective, shape ``[N]`` (to be *maximised*).
 
@@ -38,10 +43,10 @@ def objective(
     ``"iwae"``: :math:`\\log\\frac1k\\sum_i w_i`, the importance-weighted bound.
     """
     if kind == "elbo":
-        terms = elbo(model, x, n_samples=k)
+        terms = elbo(model, x, n_samples=k, mask=mask)
         return terms.reconstruction - beta * terms.kl
     if kind == "iwae":
-        return torch.logsumexp(log_importance_weights(model, x, k), dim=0) - math.log(k)
+        return torch.logsumexp(log_importance_weights(model, x, k, mask), dim=0) - math.log(k)
     raise ValueError(f"objective: kind must be 'elbo' or 'iwae', got {kind!r}")
 
 
@@ -60,6 +65,8 @@ def train(
     beta: float = 1.0,
     seed: int = 0,
     progress: bool | None = None,
+    mask: Tensor | None = None,
+    val_mask: Tensor | None = None,
 ) -> History:
     """Train ``model`` with Adam on ``train_x`` (already in the head's representation).
 
@@ -68,13 +75,19 @@ def train(
     improvement and the best parameters are restored. Deterministic for a given ``seed``
     (shuffling and the reparameterisation noise both come from it). The progress bar is shown
     unless ``progress=False`` or the environment sets ``TQDM_DISABLE=1``.
+
+    With missing values, ``mask`` (and ``val_mask``), bool tensors shaped like the data with True
+    where an entry is observed, leave the missing entries out of the likelihood (the model must
+    accept a mask, see :class:`~vae_tutorial.missing.MaskedVAE`); whatever the data hold there
+    is never read.
     """
     if train_x.dim() != 2 or train_x.shape[1] != model.data_dim:
         raise ValueError(
             f"train: expected train_x of shape [N, {model.data_dim}], got {tuple(train_x.shape)}"
         )
-    model.head.check_value(train_x)
-    if val_x is not None:
+    if mask is None:
+        model.head.check_value(train_x)
+    if val_x is not None and val_mask is None:
         model.head.check_value(val_x)
     torch.manual_seed(seed)
     shuffle = torch.Generator().manual_seed(seed)
@@ -83,13 +96,15 @@ def train(
     best_state = copy.deepcopy(model.state_dict())
     show = progress if progress is not None else os.environ.get("TQDM_DISABLE", "") in ("", "0")
     start = time.perf_counter()
-    bar = tqdm(range(epochs), disable=not show, desc=f"{model.head.name}", leave=False)
+    # tqdm.auto: a widget bar in Jupyter (text elsewhere) that stays, with the final numbers.
+    bar = tqdm(range(epochs), disable=not show, desc=f"{model.head.name}", leave=True)
     for epoch in bar:
         model.train()
         total, count = 0.0, 0
         for idx in torch.randperm(len(train_x), generator=shuffle).split(batch_size):
             batch = train_x[idx]
-            loss = -objective(model, batch, kind, k, beta).mean()
+            batch_mask = None if mask is None else mask[idx]
+            loss = -objective(model, batch, kind, k, beta, batch_mask).mean()
             if not torch.isfinite(loss):
                 raise FloatingPointError(f"train: non-finite loss at epoch {epoch}")
             optimizer.zero_grad(set_to_none=True)
@@ -103,7 +118,7 @@ def train(
             continue
         model.eval()
         with torch.no_grad():
-            val = objective(model, val_x, kind, k, 1.0).mean().item()
+            val = objective(model, val_x, kind, k, 1.0, val_mask).mean().item()
         history.val_objective.append(val)
         bar.set_postfix(val=f"{val:.2f}")
         if val > history.best_val:

@@ -1,7 +1,9 @@
 """Likelihood heads p(x|z): decoder outputs -> a ``torch.distributions.Distribution`` over x.
 
 ``LIKELIHOODS`` maps each family's name to its head class; every class constructs with
-sensible defaults, e.g. ``LIKELIHOODS["categorical"]()``.
+sensible defaults, e.g. ``LIKELIHOODS["categorical"]()``. ``TABLE_LIKELIHOODS`` holds the heads
+for table columns, which
+:class:`~vae_tutorial.likelihoods.heterogeneous.HeterogeneousHead` combines one per column.
 """
 
 from __future__ import annotations
@@ -18,11 +20,20 @@ from .discretized_logistic import DiscretizedLogisticHead, DiscretizedLogisticMi
 from .gaussian_diagonal import GaussianDiagonalHead
 from .gaussian_fixed import GaussianFixedHead
 from .gaussian_shared import GaussianSharedHead
+from .heterogeneous import HeterogeneousDistribution, HeterogeneousHead
+from .hurdle_lognormal import HurdleLogNormal, HurdleLogNormalHead
 from .intervals import DiscretizedDistribution
 from .laplace import LaplaceHead
+from .lognormal import LogNormalHead
 from .negative_binomial import NegativeBinomialHead
+from .ordinal import CumulativeLogit, OrdinalHead
 from .poisson import PoissonHead
 from .student_t import StudentTHead
+from .zero_inflated_negative_binomial import (
+    ZeroInflatedNegativeBinomial,
+    ZeroInflatedNegativeBinomialHead,
+)
+from .zero_inflated_poisson import ZeroInflatedPoisson, ZeroInflatedPoissonHead
 
 LIKELIHOODS: dict[str, type[LikelihoodHead]] = {
     cls.name: cls
@@ -45,7 +56,28 @@ LIKELIHOODS: dict[str, type[LikelihoodHead]] = {
     )
 }
 
+#: Heads for the columns of a table (Part V): counts with extra zeros, ordered levels, positive
+#: amounts, and zero-or-positive amounts. Kept apart from :data:`LIKELIHOODS`, whose heads all
+#: model the digits' grey levels. Combine them per column with ``HeterogeneousHead``.
+TABLE_LIKELIHOODS: dict[str, type[LikelihoodHead]] = {
+    cls.name: cls
+    for cls in (
+        ZeroInflatedPoissonHead,
+        ZeroInflatedNegativeBinomialHead,
+        OrdinalHead,
+        LogNormalHead,
+        HurdleLogNormalHead,
+    )
+}
+
 __all__ = [
+    "TABLE_LIKELIHOODS",
+    "HeterogeneousHead",
+    "HeterogeneousDistribution",
+    "CumulativeLogit",
+    "ZeroInflatedPoisson",
+    "ZeroInflatedNegativeBinomial",
+    "HurdleLogNormal",
     "LIKELIHOODS",
     "LikelihoodHead",
     "HeadDistribution",
@@ -54,4 +86,4 @@ __all__ = [
     "StableContinuousBernoulli",
     "DiscretizedLogisticMixture",
     "DiscretizedDistribution",
-] + [cls.__name__ for cls in LIKELIHOODS.values()]
+] + [cls.__name__ for cls in (*LIKELIHOODS.values(), *TABLE_LIKELIHOODS.values())]
