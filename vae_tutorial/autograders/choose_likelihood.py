@@ -28,8 +28,8 @@ import torch
 
 #: The training budget every candidate gets (``train`` keyword arguments and the model size).
 BUDGET = {"latent_dim": 8, "epochs": 30, "seeds": (0, 1, 2), "k": 100}
-#: How close a retrained score must be to the reported one (bits/dim): CPU kernels move
-#: a trained score by far less than this, a different budget or yardstick by more.
+#: Largest difference in bits/dim allowed between a retrained score and the reported one. CPU
+#: kernels move a trained score by far less than this, a different budget or yardstick by more.
 REPRODUCE_TOL = 0.02
 _SALT = {"train": 0, "val": 1, "test": 2}
 
