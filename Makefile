@@ -8,7 +8,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 JB     := $(VENV)/bin/jupyter-book
 
-.PHONY: book test venv chromium notebooks benchmark lint pdf clean mutation
+.PHONY: book test venv chromium notebooks benchmark lint pdf pdf-latex binder-check readers clean mutation
 
 venv: $(STAMP)
 
@@ -35,18 +35,33 @@ test: $(STAMP) chromium
 notebooks: $(STAMP)
 	TQDM_DISABLE=1 $(PY) scripts/execute_notebooks.py $(NB)
 
+# Reader copies of the chapters (readers/, opened by the Binder and Colab buttons): plain Markdown
+# instead of MyST, solutions folded. Run after editing a chapter; tests/test_reader_copies.py checks.
+readers: $(STAMP)
+	$(PY) scripts/make_reader_copies.py
+
 # Wall time and peak memory of each notebook and of the book build, as a Markdown table.
 # Add the test suite with `make benchmark BENCH_ARGS=--tests` (it runs `make test`: slow).
 benchmark: $(STAMP)
 	$(PY) scripts/benchmark.py $(BENCH_ARGS)
 
-# The book as a PDF (XeLaTeX) in _build/latex/vae-likelihood-book.pdf. Needs Debian's TeX Live:
+# The book as a PDF without TeX: the single-page HTML build (_build/singlehtml) printed by headless
+# Chromium once MathJax has typeset every equation -> _build/pdf/vae-likelihood-book.pdf.
+pdf: $(STAMP) chromium
+	$(PY) scripts/print_pdf.py
+
+# The book as a PDF via XeLaTeX in _build/latex/vae-likelihood-book.pdf. Needs Debian's TeX Live:
 #   apt-get install texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended \
 #     texlive-fonts-extra texlive-xetex texlive-plain-generic latexmk fonts-freefont-otf tex-gyre lmodern
-pdf: $(STAMP)
+pdf-latex: $(STAMP)
 	@command -v xelatex >/dev/null && command -v latexmk >/dev/null || { \
-	  echo "make pdf needs xelatex and latexmk (see the apt-get line in the Makefile)" >&2; exit 1; }
+	  echo "make pdf-latex needs xelatex and latexmk (see the apt-get line in the Makefile)" >&2; exit 1; }
 	$(JB) build . --builder pdflatex
+
+# The reader's Binder environment (binder/): fresh venv, headless Jupyter server, one chapter run
+# through its kernel. Not part of `make test`: it downloads JupyterLab (see scripts/binder_check.py).
+binder-check: $(STAMP)
+	$(PY) scripts/binder_check.py $(BINDER_ARGS)
 
 # Mutation testing with mutmut (slow; not part of `make test`): one module at a time, unit tests
 # only (the list in pyproject.toml [tool.mutmut]; no notebooks, no browser), at the lowest CPU

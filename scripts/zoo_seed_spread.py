@@ -44,6 +44,7 @@ from vae_tutorial.likelihoods import (
 )
 from vae_tutorial.model import VAE
 from vae_tutorial.objectives import elbo
+from vae_tutorial.shootout import like_for_like_floor
 from vae_tutorial.training import fit_digits, train
 
 ROUNDING_SD = (1 / 16) / math.sqrt(12)  # sd of a value spread uniformly over one level's bin
@@ -136,11 +137,15 @@ def beta(seed: int) -> None:
 
 
 def robust_heads() -> dict[str, torch.nn.Module]:
-    """The three heads of the robustness experiment, each with its sd floored at ROUNDING_SD."""
+    """The three heads of the robustness experiment, floored like for like (equal peak density).
+
+    The policy of the shoot-out, :func:`vae_tutorial.shootout.like_for_like_floor`: each scale is
+    floored where its density's peak equals that of a Gaussian with sd ROUNDING_SD.
+    """
     return {
         "Gaussian": GaussianDiagonalHead(min_sigma=ROUNDING_SD),
-        "Laplace": LaplaceHead(min_scale=ROUNDING_SD / math.sqrt(2)),  # sd = sqrt(2) b
-        "Student-t": StudentTHead(df=3.0, min_scale=ROUNDING_SD / math.sqrt(3)),  # sd = sqrt(3) s
+        "Laplace": LaplaceHead(min_scale=like_for_like_floor("laplace", ROUNDING_SD)),
+        "Student-t": StudentTHead(df=3.0, min_scale=like_for_like_floor("student_t", ROUNDING_SD)),
     }
 
 

@@ -238,15 +238,276 @@ def test_api_page_documents_every_module(html_dir: Path) -> None:
 
 
 def test_launch_buttons(html_dir: Path) -> None:
-    """Notebook pages offer Binder and Colab, pointing at the repository's main branch."""
+    """Notebook pages offer Binder and Colab, opening the chapter's reader copy on main."""
     # The notebooks that were built (their sources are copied next to the HTML).
     notebooks = [n for n in toc_pages() if (html_dir / "_sources" / f"{n}.ipynb").is_file()]
     if not notebooks:
         pytest.skip("no chapter notebook was built yet")
     repo = "vae-likelihood-book/vae-likelihood-book"
-    binder = f"https://mybinder.org/v2/gh/{repo}/main?urlpath=tree"
-    colab = f"https://colab.research.google.com/github/{repo}/blob/main"
+    binder = f"https://mybinder.org/v2/gh/{repo}/main?urlpath=lab/tree/readers"
+    colab = f"https://colab.research.google.com/github/{repo}/blob/main/readers"
     for name in notebooks:
         page = (html_dir / f"{name}.html").read_text(encoding="utf-8")
         assert f"{binder}/{name}.ipynb" in page, f"{name}: no Binder launch button"
         assert f"{colab}/{name}.ipynb" in page, f"{name}: no Colab launch button"
+        assert (ROOT / "readers" / f"{name}.ipynb").is_file(), f"{name}: no reader copy"
+
+
+# ---------------------------------------------------------------------------------------------
+# Every page, as a reader sees it: literal $, clipped equations, alt text, doubled words
+# ---------------------------------------------------------------------------------------------
+
+# Runs in each page after MathJax has finished (see scripts/print_pdf.py for the DevTools pipe).
+PAGE_PROBE = r"""
+(async () => {
+  if (document.readyState !== "complete") {
+    await new Promise(resolve => window.addEventListener("load", resolve));
+  }
+  const mj = window.MathJax;
+  if (mj && mj.startup && mj.startup.promise) { await mj.startup.promise; }
+  const root = document.querySelector(".bd-article") || document.body;
+  const rootRight = root.getBoundingClientRect().right;
+  const skip = "mjx-container, .math, pre, code, script, style, .cell_output, .output, .highlight";
+  const dollars = [];
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const node = walker.currentNode;
+    if (node.nodeValue.includes("$") && !node.parentElement.closest(skip)) {
+      dollars.push(node.nodeValue.trim().slice(0, 80));
+    }
+  }
+  // An equation is clipped when part of it can be neither seen nor scrolled to.
+  function clipped(el) {
+    for (let a = el; a && a !== document.body; a = a.parentElement) {
+      const ox = getComputedStyle(a).overflowX;
+      if (ox === "auto" || ox === "scroll") { return false; }
+      if ((ox === "hidden" || ox === "clip") &&
+          el.getBoundingClientRect().right > a.getBoundingClientRect().right + 1) { return true; }
+    }
+    return el.getBoundingClientRect().right > rootRight + 1;
+  }
+  const cut = Array.from(root.querySelectorAll("mjx-container")).filter(el => {
+    const math = el.querySelector("mjx-math") || el;
+    return math.getBoundingClientRect().width > 0 && clipped(math);
+  });
+  const text = el => (el.closest(".math") || el).textContent.slice(0, 60);
+  const tables = Array.from(root.querySelectorAll("table"))
+    .filter(t => clipped(t))
+    .map(t => t.textContent.trim().replace(/\s+/g, " ").slice(0, 60));
+  const alts = Array.from(root.querySelectorAll("img")).map(img => img.getAttribute("alt") || "");
+  return {dollars: dollars, alts: alts, clipped_tables: tables,
+          clipped_display: cut.filter(el => el.getAttribute("display") === "true").map(text),
+          clipped_inline: cut.filter(el => el.getAttribute("display") !== "true").map(text),
+          math: root.querySelectorAll("mjx-container").length};
+})()
+"""
+PATH_LIKE_ALT = re.compile(r"(^|/)[\w.-]*\.(png|jpe?g|svg|gif)$|^_images/|^[0-9a-f]{32,}", re.I)
+
+
+@pytest.fixture(scope="session")
+def every_page(html_dir: Path) -> dict[str, dict]:
+    """PAGE_PROBE's findings for every page of the book, offline, at a 1280 px wide window."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from print_pdf import DevTools
+
+    reports = {}
+    with tempfile.TemporaryDirectory(prefix="chromium-pages-") as profile:
+        chrome = DevTools(find_chromium(), profile)
+        try:
+            target = chrome.send("Target.createTarget", {"url": "about:blank"})["targetId"]
+            session = chrome.send("Target.attachToTarget", {"targetId": target, "flatten": True})[
+                "sessionId"
+            ]
+            chrome.send(
+                "Emulation.setDeviceMetricsOverride",
+                {"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": False},
+                session=session,
+            )
+            for name in toc_pages():
+                page = html_dir / f"{name}.html"
+                chrome.send("Page.navigate", {"url": page.as_uri()}, session=session)
+                result = chrome.send(
+                    "Runtime.evaluate",
+                    {"expression": PAGE_PROBE, "awaitPromise": True, "returnByValue": True},
+                    session=session,
+                    timeout=BROWSER_TIMEOUT,
+                )
+                assert "exceptionDetails" not in result, f"{name}: {result['exceptionDetails']}"
+                reports[name] = result["result"]["value"]
+        finally:
+            chrome.close()
+    return reports
+
+
+def test_every_page_was_probed(every_page: dict[str, dict]) -> None:
+    assert set(every_page) == set(toc_pages())
+    assert sum(r["math"] for r in every_page.values()) > 100, "MathJax typeset almost nothing"
+
+
+def test_no_clipped_display_math(every_page: dict[str, dict]) -> None:
+    """Wide display equations scroll (``_static/readers.css``); none is cut off."""
+    clipped = {n: r["clipped_display"] for n, r in every_page.items() if r["clipped_display"]}
+    assert not clipped, f"display equations cut off at the column edge: {clipped}"
+
+
+def test_no_clipped_tables(every_page: dict[str, dict]) -> None:
+    """Wide tables (the cheat sheet, chapter 1's five distributions) scroll inside the column."""
+    clipped = {n: r["clipped_tables"] for n, r in every_page.items() if r["clipped_tables"]}
+    assert not clipped, f"tables cut off at the column edge: {clipped}"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="inline formulas too long for the column (MathJax 3 does not break lines), in "
+    "solutions of book/foundations/decoder_is_a_distribution, book/zoo/bernoulli, "
+    "book/zoo/discretized_logistic, book/zoo/counts: make them display math ($$) in those "
+    "notebooks, then delete this marker.",
+)
+def test_no_clipped_inline_math(every_page: dict[str, dict]) -> None:
+    clipped = {n: r["clipped_inline"] for n, r in every_page.items() if r["clipped_inline"]}
+    assert not clipped, f"inline formulas running past the column edge: {clipped}"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="book/foundations/what_is_p_x_given_z: Definition 1 has two $$ formulas inside list "
+    "items that MyST leaves as text: fix them in that notebook, then delete this marker.",
+)
+def test_no_literal_dollar_outside_math(every_page: dict[str, dict]) -> None:
+    """A `$` in the text means MyST did not read a formula as math (e.g. inside a list item)."""
+    found = {name: r["dollars"] for name, r in every_page.items() if r["dollars"]}
+    assert not found, f"literal $ outside math and code: {found}"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="figures without alt text (myst-nb shows the image's file path) in chapters other "
+    "helpers are captioning: what_is_p_x_given_z, exact_model, elbo, encoder_reparameterization, "
+    "decoder_is_a_distribution, bernoulli, continuous_bernoulli, gaussian, laplace_student_t, "
+    "beta, categorical, discretized_logistic, counts, estimating_log_px, fair_comparison, "
+    "shootout, shootout_discrete, shootout_best, posterior_collapse. Delete this marker when "
+    "every figure cell has mystnb image alt metadata.",
+)
+def test_figures_have_alt_text(every_page: dict[str, dict]) -> None:
+    found = {
+        name: [a for a in r["alts"] if not a.strip() or PATH_LIKE_ALT.search(a.strip())]
+        for name, r in every_page.items()
+    }
+    found = {name: alts for name, alts in found.items() if alts}
+    assert not found, f"figures whose alt text is empty or a file path: {sorted(found)}"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the prose says 'Exercise {ref}`...`' where the reference already reads "
+    "'Exercise 1.4' (book/foundations/what_is_p_x_given_z, book/zoo/beta): drop the word "
+    "before the reference in those notebooks, then delete this marker.",
+)
+def test_no_doubled_reference_words(html_dir: Path) -> None:
+    doubled = {}
+    for name in toc_pages():
+        text = html.unescape(re.sub(r"<[^>]+>", "", (html_dir / f"{name}.html").read_text()))
+        hits = re.findall(r"\b(Exercise|Theorem|Definition|Figure|Equation)\s+\1\b", text)
+        if hits:
+            doubled[name] = hits
+    assert not doubled, f"doubled words before references: {doubled}"
+
+
+# ---------------------------------------------------------------------------------------------
+# The PDF without TeX (make pdf): single-page HTML printed by headless Chromium
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Pdf:
+    path: Path
+    found: dict  # what print_pdf.py saw in the page before printing
+    html_figures: int
+    seconds: float
+
+
+@pytest.fixture(scope="session")
+def pdf(html_dir: Path) -> Pdf:
+    """``scripts/print_pdf.py`` on a single-page build in the same folder as ``html_dir``'s build
+    (Sphinx reuses its parsed documents, so only the single page is written)."""
+    import time
+
+    out = html_dir.parents[1]
+    target = out / "pdf" / "book.pdf"
+    start = time.perf_counter()
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "print_pdf.py"),
+            "--path-output",
+            str(out),
+            "--out",
+            str(target),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=BUILD_TIMEOUT,
+        cwd=ROOT,
+        check=False,
+    )
+    seconds = time.perf_counter() - start
+    assert proc.returncode == 0 and target.is_file(), (
+        f"print_pdf.py failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    )
+    figures = sum(
+        len(
+            IMG_RE.findall(
+                (html_dir / f"{n}.html").read_text(encoding="utf-8").split('class="bd-article"')[-1]
+            )
+        )
+        for n in toc_pages()
+        if (html_dir / f"{n}.html").is_file()
+    )
+    found = json.loads(target.with_suffix(".json").read_text())
+    return Pdf(target, found, figures, seconds)
+
+
+def test_pdf_page_count(pdf: Pdf) -> None:
+    from pypdf import PdfReader
+
+    pages = len(PdfReader(pdf.path).pages)
+    # The whole book on A4: about 230 pages today; far fewer means chapters went missing.
+    assert 150 <= pages <= 600, f"{pages} pages"
+
+
+def test_pdf_equations_are_rendered_math(pdf: Pdf) -> None:
+    """Every equation was typeset by MathJax before printing, and the PDF carries MathJax's
+    fonts, not TeX source."""
+    from pypdf import PdfReader
+
+    found = pdf.found
+    assert found["status"] == "ok", found["status"]
+    assert found["math"] > 1000 and found["typeset"] >= found["math"], found
+    assert found["untypeset"] == 0 and found["errors"] == 0, found
+    assert found["clipped_in_print"] == 0, found
+    reader = PdfReader(pdf.path)
+    # Chromium embeds MathJax's web fonts as Type 3 fonts (the text is in TrueType DejaVu).
+    type3 = set()
+    for page in reader.pages[:60]:
+        for font in (page.get("/Resources", {}).get("/Font", {}) or {}).values():
+            if font.get_object().get("/Subtype") == "/Type3":
+                type3.add(font.get_object().indirect_reference.idnum)
+    assert len(type3) >= 3, f"{len(type3)} Type 3 (MathJax) fonts in the first 60 pages"
+    text = "".join(reader.pages[i].extract_text() for i in range(10, 40))
+    for raw in ("\\frac", "\\mathbb", "$$", "\\begin{"):
+        assert raw not in text, f"raw TeX {raw!r} printed in the PDF"
+    # Typeset symbols carry their Unicode meaning (searchable, readable by screen readers).
+    assert sum(text.count(sym) for sym in "θϕ∣≤∫∑") > 50, "few math symbols in the text layer"
+
+
+def test_pdf_figures_are_embedded(pdf: Pdf) -> None:
+    from pypdf import PdfReader
+
+    assert not pdf.found["broken_images"], pdf.found["broken_images"][:5]
+    images = 0  # image XObjects, counted without decoding them
+    for page in PdfReader(pdf.path).pages:
+        xobjects = page.get("/Resources", {}).get("/XObject", {}) or {}
+        images += sum(x.get_object().get("/Subtype") == "/Image" for x in xobjects.values())
+    assert pdf.html_figures > 0 and images >= pdf.html_figures, (
+        f"{images} images in the PDF, {pdf.html_figures} figures in the book"
+    )

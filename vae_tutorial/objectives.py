@@ -45,21 +45,43 @@ class ElboTerms:
     kl: Tensor
 
 
+def _encode(model: VAE, x: Tensor, mask: Tensor | None):
+    """``q(z|x)``; with a mask, the model's encoder must be told which entries are missing."""
+    if mask is None:
+        return model.encode(x)
+    if not getattr(model, "accepts_mask", False):
+        raise ValueError(
+            "a mask needs a model whose encoder sees it (vae_tutorial.missing.MaskedVAE), got "
+            f"{type(model).__name__}"
+        )
+    return model.encode(x, mask=mask)
+
+
+def _log_likelihood(dist, x: Tensor, mask: Tensor | None) -> Tensor:
+    """``log p(x|z)``, over the observed entries only when ``mask`` is given."""
+    return dist.log_prob(x) if mask is None else dist.log_prob(x, mask=mask)
+
+
 def elbo(
     model: VAE,
     x: Tensor,
     n_samples: int = 1,
     kl: Literal["analytic", "mc"] = "analytic",
+    mask: Tensor | None = None,
 ) -> ElboTerms:
     r"""Monte Carlo ELBO of each row of ``x`` (``[N, D]``) with ``n_samples`` draws of z.
 
     ``reconstruction`` :math:`= \frac1S\sum_s \log p_\theta(x\mid z_s)`; ``kl`` is the closed form
     :math:`\mathrm{KL}(q\,\|\,p)` when torch knows it for the prior (``"analytic"``), else the
     estimate :math:`\frac1S\sum_s[\log q(z_s\mid x) - \log p(z_s)]` (``"mc"``).
+
+    With a bool ``mask`` (``[N, D]``, True = observed) this is the ELBO of the observed entries,
+    :math:`\mathbb E_q[\log p_\theta(x_{\text{obs}}\mid z)] - \mathrm{KL}`, for a model whose
+    encoder is told the mask (:class:`~vae_tutorial.missing.MaskedVAE`).
     """
-    q = model.encode(x)
+    q = _encode(model, x, mask)
     z = q.rsample((n_samples,))  # [S, N, L]
-    reconstruction = model.decode(z).log_prob(x).mean(0)
+    reconstruction = _log_likelihood(model.decode(z), x, mask).mean(0)
     prior = model.prior()
     if kl == "analytic":
         try:
@@ -73,30 +95,43 @@ def elbo(
     return ElboTerms(reconstruction - kl_term, reconstruction, kl_term)
 
 
-def log_importance_weights(model: VAE, x: Tensor, k: int) -> Tensor:
+def log_importance_weights(model: VAE, x: Tensor, k: int, mask: Tensor | None = None) -> Tensor:
     r"""Log importance weights, shape ``[k, N]``:
 
     :math:`\log p_\theta(x\mid z_i) + \log p(z_i) - \log q_\phi(z_i\mid x)`
     with :math:`z_i \sim q_\phi`.
     """
-    q = model.encode(x)
+    q = _encode(model, x, mask)
     z = q.rsample((k,))
-    return model.decode(z).log_prob(x) + model.prior().log_prob(z) - q.log_prob(z)
+    log_px_z = _log_likelihood(model.decode(z), x, mask)
+    return log_px_z + model.prior().log_prob(z) - q.log_prob(z)
 
 
-def iwae_bound(model: VAE, x: Tensor, k: int = 1000, chunk: int = 250, batch: int = 500) -> Tensor:
+def iwae_bound(
+    model: VAE,
+    x: Tensor,
+    k: int = 1000,
+    chunk: int = 250,
+    batch: int = 500,
+    mask: Tensor | None = None,
+) -> Tensor:
     r"""Importance-weighted estimate :math:`\mathcal L_k(x)` of :math:`\log p_\theta(x)`, ``[N]``.
 
     The ``k`` samples are drawn in chunks of ``chunk`` and examples in batches of ``batch`` to
-    bound memory; the result is :math:`\operatorname{logsumexp}_i \log w_i - \log k`.
+    bound memory; the result is :math:`\operatorname{logsumexp}_i \log w_i - \log k`. With a
+    ``mask``, the bound on :math:`\log p_\theta(x_{\text{obs}})` (see :func:`elbo`).
     """
     if k < 1:
         raise ValueError(f"iwae_bound: k must be >= 1, got {k}")
     out = []
     with torch.no_grad():
-        for xb in x.split(batch):
+        masks = [None] * len(x.split(batch)) if mask is None else mask.split(batch)
+        for xb, mb in zip(x.split(batch), masks, strict=True):
             logw = torch.cat(
-                [log_importance_weights(model, xb, min(chunk, k - i)) for i in range(0, k, chunk)]
+                [
+                    log_importance_weights(model, xb, min(chunk, k - i), mb)
+                    for i in range(0, k, chunk)
+                ]
             )
             out.append(torch.logsumexp(logw, dim=0) - math.log(k))
     return torch.cat(out)

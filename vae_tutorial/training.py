@@ -12,7 +12,7 @@ from typing import Literal
 
 import torch
 from torch import Tensor
-from tqdm import tqdm
+from tqdm.auto import tqdm
 
 from .model import VAE
 from .objectives import _check_count, elbo, log_importance_weights
@@ -31,7 +31,12 @@ class History:
 
 
 def objective(
-    model: VAE, x: Tensor, kind: Literal["elbo", "iwae"] = "elbo", k: int = 1, beta: float = 1.0
+    model: VAE,
+    x: Tensor,
+    kind: Literal["elbo", "iwae"] = "elbo",
+    k: int = 1,
+    beta: float = 1.0,
+    mask: Tensor | None = None,
 ) -> Tensor:
     r"""Per-example training objective, shape ``[N]`` (to be *maximised*).
 
@@ -42,9 +47,11 @@ def objective(
         raise ValueError(f"objective: kind must be 'elbo' or 'iwae', got {kind!r}")
     _check_count("objective", "k", k)
     if kind == "elbo":
-        terms = elbo(model, x, n_samples=k)
+        terms = elbo(model, x, n_samples=k, mask=mask)
         return terms.reconstruction - beta * terms.kl
-    return torch.logsumexp(log_importance_weights(model, x, k), dim=0) - math.log(k)
+    if kind == "iwae":
+        return torch.logsumexp(log_importance_weights(model, x, k, mask), dim=0) - math.log(k)
+    raise ValueError(f"objective: kind must be 'elbo' or 'iwae', got {kind!r}")
 
 
 def train(
@@ -62,6 +69,8 @@ def train(
     beta: float = 1.0,
     seed: int = 0,
     progress: bool | None = None,
+    mask: Tensor | None = None,
+    val_mask: Tensor | None = None,
 ) -> History:
     """Train ``model`` with Adam on ``train_x`` (already in the head's representation).
 
@@ -70,16 +79,23 @@ def train(
     improvement and the best parameters are restored. Deterministic for a given ``seed``
     (shuffling and the reparameterisation noise both come from it). The progress bar is shown
     unless ``progress=False`` or the environment sets ``TQDM_DISABLE=1``.
+
+    With missing values, ``mask`` (and ``val_mask``), bool tensors shaped like the data with True
+    where an entry is observed, leave the missing entries out of the likelihood (the model must
+    accept a mask, see :class:`~vae_tutorial.missing.MaskedVAE`); whatever the data hold there
+    is never read.
     """
     model.check_data(train_x, "train", "train_x")
     if len(train_x) == 0:
         raise ValueError("train: train_x is empty; expected at least one example")
-    model.head.check_value(train_x)
+    if mask is None:
+        model.head.check_value(train_x)
     if val_x is not None:
         model.check_data(val_x, "train", "val_x")
         if len(val_x) == 0:
             raise ValueError("train: val_x is empty; pass None to train without validation")
-        model.head.check_value(val_x)
+        if val_mask is None:
+            model.head.check_value(val_x)
     for arg, value in (("batch_size", batch_size), ("k", k)):
         _check_count("train", arg, value)
     if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or epochs < 0:
@@ -99,13 +115,15 @@ def train(
     best_state = copy.deepcopy(model.state_dict())
     show = progress if progress is not None else os.environ.get("TQDM_DISABLE", "") in ("", "0")
     start = time.perf_counter()
-    bar = tqdm(range(epochs), disable=not show, desc=f"{model.head.name}", leave=False)
+    # tqdm.auto: a widget bar in Jupyter (text elsewhere) that stays, with the final numbers.
+    bar = tqdm(range(epochs), disable=not show, desc=f"{model.head.name}", leave=True)
     for epoch in bar:
         model.train()
         total, count = 0.0, 0
         for idx in torch.randperm(len(train_x), generator=shuffle).split(batch_size):
             batch = train_x[idx]
-            loss = -objective(model, batch, kind, k, beta).mean()
+            batch_mask = None if mask is None else mask[idx]
+            loss = -objective(model, batch, kind, k, beta, batch_mask).mean()
             if not torch.isfinite(loss):
                 raise FloatingPointError(f"train: non-finite loss at epoch {epoch}")
             optimizer.zero_grad(set_to_none=True)
@@ -119,7 +137,7 @@ def train(
             continue
         model.eval()
         with torch.no_grad():
-            val = objective(model, val_x, kind, k, 1.0).mean().item()
+            val = objective(model, val_x, kind, k, 1.0, val_mask).mean().item()
         history.val_objective.append(val)
         bar.set_postfix(val=f"{val:.2f}")
         if val > history.best_val:

@@ -29,7 +29,7 @@ from torch import Tensor, nn
 from torch.distributions import Distribution, Independent, constraints
 
 from .. import representations
-from . import intervals
+from . import intervals, masking
 
 #: Positive floors a head may have (``softplus(r) + floor``): each must be a number > 0.
 POSITIVE_SETTINGS = ("min_concentration", "min_rate", "min_mean", "min_dispersion", "min_scale")
@@ -232,7 +232,12 @@ class HeadDistribution(Independent):
         super().__init__(base, 1, validate_args=False)
         self.head = head
 
-    def log_prob(self, value: Tensor) -> Tensor:
+    def log_prob(self, value: Tensor, mask: Tensor | None = None) -> Tensor:
+        """:math:`\\sum_d \\log p(x_d\\mid z)`; with a bool ``mask`` (True = observed), the sum over
+        the observed entries only (missing ones may hold anything, even NaN; see
+        :mod:`~vae_tutorial.likelihoods.masking`)."""
+        if mask is not None:
+            return self.log_prob_per_dim(value, mask).sum(-1)
         if self.head.validate_args:
             self.head.check_value(value)
             self._check_shape(value)
@@ -280,11 +285,21 @@ class HeadDistribution(Independent):
         Distribution.__init__(new, batch_shape, self.event_shape, validate_args=False)
         return new
 
-    def log_prob_per_dim(self, value: Tensor) -> Tensor:
-        """``log p(x_d | z)`` for each dimension, shape ``batch_shape + (D,)``."""
+    def log_prob_per_dim(self, value: Tensor, mask: Tensor | None = None) -> Tensor:
+        """``log p(x_d | z)`` for each dimension, shape ``batch_shape + (D,)``; 0 where ``mask``
+        is False."""
+        if mask is not None:
+            mask = masking.check_mask(mask, value, self.head.name)
+            value = masking.fill_missing(value, mask, masking.support_point(self.head.support))
         if self.head.validate_args:
             self.head.check_value(value)
-        return self.base_dist.log_prob(value)
+            if mask is not None and value.shape[-1:] != self.event_shape:
+                raise ValueError(
+                    f"{self.head.name}: x has trailing size {value.shape[-1]}, the distribution "
+                    f"has D = {self.event_shape[0]} dimensions"
+                )
+        lp = self.base_dist.log_prob(value)
+        return lp if mask is None else masking.keep_observed(lp, mask)
 
 
 class OpenInterval(constraints.Constraint):

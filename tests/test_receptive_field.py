@@ -1,0 +1,45 @@
+"""The receptive-field grid: its geometry, and one slice of the stored results re-run exactly."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from vae_tutorial.receptive_field import DECODERS, receptive_field_of, run_one
+
+RESULTS = Path(__file__).resolve().parents[1] / "book" / "nonfactorized" / "receptive_field.json"
+
+
+def test_receptive_field_geometry() -> None:
+    assert receptive_field_of(None) == 31.5  # every earlier pixel: (64 - 1) / 2 on average
+    assert receptive_field_of(15) == 31.5  # a 15x15 causal kernel covers the whole past
+    fields = [receptive_field_of(k) for k in (3, 5, 9, 15)]
+    assert fields == sorted(fields) and len(set(fields)) == 4
+    # an interior pixel of a 3x3 kernel sees 4 earlier pixels; borders see fewer
+    assert receptive_field_of(3, height=3, width=3) == pytest.approx(
+        (0 + 1 + 1 + 2 + 4 + 3 + 2 + 4 + 3) / 9
+    )
+
+
+def test_results_file_has_provenance_and_every_run() -> None:
+    data = json.loads(RESULTS.read_text())
+    assert {"command", "git_commit", "torch", "threads", "date_utc"} <= set(data["provenance"])
+    assert data["provenance"]["threads"] == 1
+    runs = {(r["decoder"], r["seed"]) for r in data["runs"]}
+    assert runs == {(d, s) for d in DECODERS for s in (0, 1, 2)}
+
+
+def test_one_slice_reproduces_the_stored_results() -> None:
+    """Re-run the 3x3 decoder, seed 0 (about 30 s of CPU) and compare with the file."""
+    data = json.loads(RESULTS.read_text())
+    stored = next(r for r in data["runs"] if r["decoder"] == "conv 3x3" and r["seed"] == 0)
+    import torch
+
+    torch.set_num_threads(1)
+    new = run_one("conv 3x3", 0, **data["settings"])
+    assert new.vae_bits_per_dim == pytest.approx(stored["vae_bits_per_dim"], abs=0.02)
+    assert new.no_latent_bits_per_dim == pytest.approx(stored["no_latent_bits_per_dim"], abs=0.01)
+    assert new.kl_nats == pytest.approx(stored["kl_nats"], abs=0.5)
+    assert abs(new.active_units - stored["active_units"]) <= 1
