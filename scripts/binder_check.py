@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CHAPTER = "readers/book/foundations/what_is_p_x_given_z.ipynb"
 
 # Runs inside the Binder environment (it has tornado and nbformat, the test venv need not).
-DRIVER = r"""
+DRIVER = r'''
 import json, sys, time, uuid
 import nbformat
 from tornado import httpclient, ioloop, websocket
@@ -78,7 +78,7 @@ async def main():
     await http.fetch(f"{base}/api/kernels/{kernel_id}", method="DELETE", headers=headers)
 
 ioloop.IOLoop.current().run_sync(main)
-"""
+'''
 
 
 def run(cmd: list[str], **kw) -> None:
@@ -105,10 +105,10 @@ def build_env(venv: Path, python: str, reuse: bool, keep_index: bool) -> float:
             # configuration; asking the unreachable index would only add minutes of retries.
             lines = requirements.read_text().splitlines(keepends=True)
             requirements = venv.parent / f"{venv.name}-requirements.txt"
-            requirements.write_text(
-                "".join(line for line in lines if not line.startswith("--extra-index-url"))
-            )
-        run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "-r", str(requirements)])
+            requirements.write_text("".join(
+                line for line in lines if not line.startswith("--extra-index-url")))
+        run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "-r",
+             str(requirements)])
     env = {**os.environ, "PATH": f"{venv / 'bin'}:{os.environ['PATH']}"}
     run(["bash", str(ROOT / "binder" / "postBuild")], env=env, cwd=ROOT)
     return time.perf_counter() - start
@@ -122,33 +122,22 @@ def check_server(venv: Path, chapter: str) -> float:
     env.pop("PYTHONPATH", None)  # the Binder environment's own package, as a reader has it
     log = open(venv / "jupyter-server.log", "w")  # noqa: SIM115
     server = subprocess.Popen(
-        [
-            str(venv / "bin" / "jupyter"),
-            "lab",
-            "--no-browser",
-            f"--port={port}",
-            "--ServerApp.ip=127.0.0.1",
-            f"--IdentityProvider.token={token}",
-            f"--ServerApp.root_dir={ROOT}",
-            # CI runs as root (Binder does not); the server refuses root without this flag.
-            *(["--allow-root"] if os.geteuid() == 0 else []),
-        ],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        cwd=ROOT,
+        [str(venv / "bin" / "jupyter"), "lab", "--no-browser", f"--port={port}",
+         "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={token}",
+         f"--ServerApp.root_dir={ROOT}",
+         # CI runs as root (Binder does not); the server refuses root without this flag.
+         *(["--allow-root"] if os.geteuid() == 0 else [])],
+        env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
     )
     try:
         for _ in range(120):
             if server.poll() is not None:
                 raise SystemExit(
                     f"jupyter lab exited with {server.returncode}:\n"
-                    + (venv / "jupyter-server.log").read_text()[-3000:]
-                )
+                    + (venv / "jupyter-server.log").read_text()[-3000:])
             try:
-                req = urllib.request.Request(
-                    f"{base}/api/status", headers={"Authorization": f"token {token}"}
-                )
+                req = urllib.request.Request(f"{base}/api/status",
+                                             headers={"Authorization": f"token {token}"})
                 with urllib.request.urlopen(req, timeout=2) as r:
                     json.load(r)
                 break
@@ -159,13 +148,8 @@ def check_server(venv: Path, chapter: str) -> float:
         req = urllib.request.Request(f"{base}/lab", headers={"Authorization": f"token {token}"})
         with urllib.request.urlopen(req, timeout=10) as r:
             assert r.status == 200, f"/lab answered {r.status}"
-        out = subprocess.run(
-            [str(venv / "bin" / "jupyter"), "labextension", "list"],
-            capture_output=True,
-            text=True,
-            env=env,
-            check=True,
-        )
+        out = subprocess.run([str(venv / "bin" / "jupyter"), "labextension", "list"],
+                             capture_output=True, text=True, env=env, check=True)
         listing = out.stdout + out.stderr
         for ext in ("jupyterlab-myst", "@jupyter-widgets/jupyterlab-manager"):
             assert ext in listing, f"JupyterLab extension {ext} missing:\n{listing}"
@@ -185,20 +169,13 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--python", default=shutil.which("python3.11") or "python3")
     parser.add_argument("--reuse", action="store_true", help="keep an existing environment")
     parser.add_argument("--chapter", default=DEFAULT_CHAPTER)
-    parser.add_argument(
-        "--keep-extra-index",
-        action="store_true",
-        help="keep the --extra-index-url of binder/requirements.txt",
-    )
+    parser.add_argument("--keep-extra-index", action="store_true",
+                        help="keep the --extra-index-url of binder/requirements.txt")
     args = parser.parse_args(argv)
     runtime = (ROOT / "binder" / "runtime.txt").read_text().strip()
     assert runtime == "python-3.11", runtime
-    version = subprocess.run(
-        [args.python, "-c", "import sys; print(sys.version[:4])"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
+    version = subprocess.run([args.python, "-c", "import sys; print(sys.version[:4])"],
+                             capture_output=True, text=True, check=True).stdout.strip()
     assert version == "3.11", f"{args.python} is Python {version}; binder/runtime.txt says 3.11"
     t_env = build_env(args.venv, args.python, args.reuse, args.keep_extra_index)
     t_server = check_server(args.venv, args.chapter)

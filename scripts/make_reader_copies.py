@@ -230,7 +230,9 @@ def glued_values(nb: nbformat.NotebookNode) -> dict[str, nbformat.NotebookNode]:
             meta = output.get("metadata", {}).get("scrapbook")
             if meta:
                 prefix = meta.get("mime_prefix", "")
-                out[meta["name"]] = {k[len(prefix) :]: v for k, v in output.get("data", {}).items()}
+                out[meta["name"]] = {
+                    k[len(prefix) :]: v for k, v in output.get("data", {}).items()
+                }
     return out
 
 
@@ -457,11 +459,8 @@ def convert_markdown(chapter: Chapter, text: str) -> str:
                 j += 1
             if j == len(lines):
                 raise MystError(f"{chapter.page}: unclosed directive {line!r}")
-            out.append(
-                directive(
-                    chapter, m.group("name"), m.group("arg").strip(), options, "\n".join(body)
-                )
-            )
+            out.append(directive(chapter, m.group("name"), m.group("arg").strip(), options,
+                                 "\n".join(body)))
             i = j + 1
             continue
         f = FENCE_RE.match(line)
@@ -525,7 +524,7 @@ def preface(page: str, title: str) -> str:
         "of its last run. Exercises, theorems and definitions are numbered as in the book; "
         "solutions are folded (click to open). In Colab the first code cell installs the "
         "companion package; elsewhere install it once with "
-        f'`pip install "{PACKAGE_SPEC}"` (it keeps the torch you have). '
+        f"`pip install \"{PACKAGE_SPEC}\"` (it keeps the torch you have). "
         f"Generated from `{page}.ipynb` by `{GENERATED_BY}`: edit that file, not this one.*"
     )
 
@@ -556,7 +555,7 @@ def fold_gated_solutions(cells: list) -> list:
             if not m:
                 out.append(cell)
                 continue
-            before, after = text[: m.start()], text[m.end() :]
+            before, after = text[: m.start()], text[m.end():]
             if before.strip():
                 out.append(nbformat.v4.new_markdown_cell(before, id=f"{cell.get('id', 'g')}-a"))
             gathered, label, text = [], m.group("arg"), after
@@ -570,12 +569,9 @@ def fold_gated_solutions(cells: list) -> list:
             continue
         gathered.append(cell.source[: end.start()].strip("\n"))
         body = "\n\n".join(part for part in gathered if part.strip())
-        out.append(
-            nbformat.v4.new_markdown_cell(
-                f"``````{{solution}} {label}\n{body}\n``````", id=f"reader-solution-{label}"
-            )
-        )
-        rest = cell.source[end.end() :]
+        out.append(nbformat.v4.new_markdown_cell(
+            f"``````{{solution}} {label}\n{body}\n``````", id=f"reader-solution-{label}"))
+        rest = cell.source[end.end():]
         if rest.strip():
             out.append(nbformat.v4.new_markdown_cell(rest, id=f"reader-after-{label}"))
         gathered = None
@@ -601,17 +597,15 @@ def reader_copy(page: str, book: Book) -> nbformat.NotebookNode:
         elif cell.cell_type == "code":
             # Glued values are in the prose now; their hidden outputs would only show as
             # "no renderer" boxes in JupyterLab.
-            cell.outputs = [o for o in cell.outputs if "scrapbook" not in o.get("metadata", {})]
+            cell.outputs = [o for o in cell.outputs
+                            if "scrapbook" not in o.get("metadata", {})]
         cells.append(cell)
         fig = cell.metadata.get("mystnb", {}).get("figure", {}) if cell.cell_type == "code" else {}
         if fig.get("caption"):
             figure += 1
             caption = convert_inline(chapter, fig["caption"])
-            cells.append(
-                nbformat.v4.new_markdown_cell(
-                    f"**Figure {prefix}{figure}.** {caption}", id=f"reader-figure-{figure}"
-                )
-            )
+            cells.append(nbformat.v4.new_markdown_cell(
+                f"**Figure {prefix}{figure}.** {caption}", id=f"reader-figure-{figure}"))
     return nbformat.v4.new_notebook(cells=cells, metadata=copy.deepcopy(nb.metadata))
 
 
@@ -670,15 +664,10 @@ def main(argv: list[str]) -> int:
 def diff_trees(fresh: Path, committed: Path, written: list[Path]) -> list[str]:
     problems = []
     expected = {p.relative_to(fresh) for p in written}
-    present = (
-        {
-            p.relative_to(committed)
-            for p in committed.rglob("*")
-            if p.is_file() and ".ipynb_checkpoints" not in p.parts  # Jupyter's, git-ignored
-        }
-        if committed.exists()
-        else set()
-    )
+    present = {
+        p.relative_to(committed) for p in committed.rglob("*")
+        if p.is_file() and ".ipynb_checkpoints" not in p.parts  # Jupyter's, git-ignored
+    } if committed.exists() else set()
     for rel in sorted(expected - present):
         problems.append(f"missing: readers/{rel}")
     for rel in sorted(present - expected):

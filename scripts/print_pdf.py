@@ -101,14 +101,8 @@ FIT_TO_PAGE = """
 })()
 """
 # A4 with 0.6 in margins: the printable width in CSS pixels (96 per inch).
-PAPER = {
-    "paperWidth": 8.27,
-    "paperHeight": 11.69,
-    "marginTop": 0.6,
-    "marginBottom": 0.6,
-    "marginLeft": 0.6,
-    "marginRight": 0.6,
-}
+PAPER = {"paperWidth": 8.27, "paperHeight": 11.69, "marginTop": 0.6, "marginBottom": 0.6,
+         "marginLeft": 0.6, "marginRight": 0.6}
 PRINT_WIDTH_PX = round((PAPER["paperWidth"] - PAPER["marginLeft"] - PAPER["marginRight"]) * 96)
 
 FOOTER = (
@@ -118,13 +112,8 @@ FOOTER = (
 
 
 def find_chromium() -> str:
-    for c in (
-        os.environ.get("CHROMIUM"),
-        "/usr/bin/chromium",
-        shutil.which("chromium"),
-        shutil.which("chromium-browser"),
-        shutil.which("google-chrome"),
-    ):
+    for c in (os.environ.get("CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium"),
+              shutil.which("chromium-browser"), shutil.which("google-chrome")):
         if c and Path(c).is_file() and os.access(c, os.X_OK):
             return c
     raise SystemExit("Chromium not found: run scripts/install_chromium.sh or set CHROMIUM=")
@@ -143,29 +132,16 @@ class DevTools:
 
         self.proc = subprocess.Popen(
             [
-                chromium,
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-dev-shm-usage",
-                "--no-first-run",
-                "--no-default-browser-check",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--disable-extensions",
-                f"--user-data-dir={profile}",
-                "--proxy-server=127.0.0.1:9",
-                "--proxy-bypass-list=<-loopback>",
-                "--allow-file-access-from-files",
-                "--hide-scrollbars",
-                "--remote-debugging-pipe",
-                "about:blank",
+                chromium, "--headless", "--no-sandbox", "--disable-gpu",
+                "--disable-dev-shm-usage", "--no-first-run", "--no-default-browser-check",
+                "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--disable-extensions", f"--user-data-dir={profile}",
+                "--proxy-server=127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
+                "--allow-file-access-from-files", "--hide-scrollbars",
+                "--remote-debugging-pipe", "about:blank",
             ],
-            pass_fds=(3, 4),
-            preexec_fn=wire_fds,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            pass_fds=(3, 4), preexec_fn=wire_fds,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         os.close(to_chrome_r)
         os.close(from_chrome_w)
@@ -184,13 +160,8 @@ class DevTools:
         raw, self._buffer = self._buffer.split(b"\0", 1)
         return json.loads(raw)
 
-    def send(
-        self,
-        method: str,
-        params: dict | None = None,
-        session: str | None = None,
-        timeout: float = 120,
-    ) -> dict:
+    def send(self, method: str, params: dict | None = None, session: str | None = None,
+             timeout: float = 120) -> dict:
         self._next_id += 1
         msg: dict = {"id": self._next_id, "method": method, "params": params or {}}
         if session:
@@ -236,9 +207,8 @@ def print_pdf(html: Path, pdf: Path, timeout: float = 300) -> dict:
         chrome = DevTools(find_chromium(), profile)
         try:
             target = chrome.send("Target.createTarget", {"url": "about:blank"})["targetId"]
-            session = chrome.send("Target.attachToTarget", {"targetId": target, "flatten": True})[
-                "sessionId"
-            ]
+            session = chrome.send("Target.attachToTarget",
+                                  {"targetId": target, "flatten": True})["sessionId"]
             chrome.send("Page.enable", session=session)
             chrome.events.clear()  # about:blank's own load event
             chrome.send("Page.navigate", {"url": html.resolve().as_uri()}, session=session)
@@ -246,36 +216,25 @@ def print_pdf(html: Path, pdf: Path, timeout: float = 300) -> dict:
             result = chrome.send(
                 "Runtime.evaluate",
                 {"expression": WAIT_FOR_RENDERING, "awaitPromise": True, "returnByValue": True},
-                session=session,
-                timeout=timeout,
+                session=session, timeout=timeout,
             )
             if "exceptionDetails" in result:
                 raise RuntimeError(f"in the page: {result['exceptionDetails']}")
             found = result["result"]["value"]
             chrome.send("Emulation.setEmulatedMedia", {"media": "print"}, session=session)
-            chrome.send(
-                "Emulation.setDeviceMetricsOverride",
-                {"width": PRINT_WIDTH_PX, "height": 1000, "deviceScaleFactor": 1, "mobile": False},
-                session=session,
-            )
-            fit = chrome.send(
-                "Runtime.evaluate",
-                {"expression": FIT_TO_PAGE, "returnByValue": True},
-                session=session,
-                timeout=timeout,
-            )
+            chrome.send("Emulation.setDeviceMetricsOverride",
+                        {"width": PRINT_WIDTH_PX, "height": 1000, "deviceScaleFactor": 1,
+                         "mobile": False}, session=session)
+            fit = chrome.send("Runtime.evaluate",
+                              {"expression": FIT_TO_PAGE, "returnByValue": True},
+                              session=session, timeout=timeout)
             found.update(fit["result"]["value"])
             data = chrome.send(
                 "Page.printToPDF",
-                {
-                    "printBackground": True,
-                    **PAPER,
-                    "displayHeaderFooter": True,
-                    "headerTemplate": "<span></span>",
-                    "footerTemplate": FOOTER,
-                },
-                session=session,
-                timeout=timeout,
+                {"printBackground": True, **PAPER,
+                 "displayHeaderFooter": True, "headerTemplate": "<span></span>",
+                 "footerTemplate": FOOTER},
+                session=session, timeout=timeout,
             )["data"]
         finally:
             chrome.close()
@@ -288,15 +247,8 @@ def print_pdf(html: Path, pdf: Path, timeout: float = 300) -> dict:
 def build_singlehtml(path_output: Path) -> Path:
     """``jupyter-book build --builder singlehtml``; returns the page that holds the whole book."""
     jupyter_book = Path(sys.executable).with_name("jupyter-book")
-    cmd = [
-        str(jupyter_book),
-        "build",
-        str(ROOT),
-        "--builder",
-        "singlehtml",
-        "--path-output",
-        str(path_output),
-    ]
+    cmd = [str(jupyter_book), "build", str(ROOT), "--builder", "singlehtml",
+           "--path-output", str(path_output)]
     print("+", " ".join(cmd), flush=True)
     subprocess.run(cmd, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
     return single_page(path_output / "_build" / "singlehtml")
@@ -321,12 +273,8 @@ def single_page(folder: Path) -> Path:
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument(
-        "--path-output",
-        type=Path,
-        default=ROOT,
-        help="where the single-page build goes (<dir>/_build/singlehtml)",
-    )
+    parser.add_argument("--path-output", type=Path, default=ROOT,
+                        help="where the single-page build goes (<dir>/_build/singlehtml)")
     parser.add_argument("--no-build", action="store_true", help="reuse the existing build")
     parser.add_argument("--out", type=Path, default=ROOT / "_build" / "pdf" / f"{PDF_NAME}.pdf")
     args = parser.parse_args(argv)
@@ -337,19 +285,12 @@ def main(argv: list[str]) -> int:
         html = build_singlehtml(args.path_output)
     built = time.perf_counter()
     found = print_pdf(html, args.out)
-    ok = (
-        found["status"] == "ok"
-        and found["untypeset"] == 0
-        and found["errors"] == 0
-        and not found["broken_images"]
-        and found["clipped_in_print"] == 0
-    )
-    print(
-        f"{args.out}: {args.out.stat().st_size / 1e6:.1f} MB; build {built - start:.0f} s, "
-        f"print {time.perf_counter() - built:.0f} s; {found['typeset']} of {found['math']} "
-        f"equations typeset, {found['images']} images, {found['shrunk_to_fit']} wide "
-        f"equations or tables scaled to the page; status {found['status']}"
-    )
+    ok = (found["status"] == "ok" and found["untypeset"] == 0 and found["errors"] == 0
+          and not found["broken_images"] and found["clipped_in_print"] == 0)
+    print(f"{args.out}: {args.out.stat().st_size / 1e6:.1f} MB; build {built - start:.0f} s, "
+          f"print {time.perf_counter() - built:.0f} s; {found['typeset']} of {found['math']} "
+          f"equations typeset, {found['images']} images, {found['shrunk_to_fit']} wide "
+          f"equations or tables scaled to the page; status {found['status']}")
     if not ok:
         print(f"not fully rendered: {json.dumps(found)[:3000]}", file=sys.stderr)
     return 0 if ok else 1

@@ -30,9 +30,8 @@ NOTE = (
     "chapter is in the book.*"
 )
 # a fenced {solution} block: the opening fence (3+ backticks or colons) up to the same fence
-SOLUTION = re.compile(
-    r"^(?P<fence>`{3,}|:{3,})\{solution\}[^\n]*\n.*?^(?P=fence)[ \t]*$\n?", re.S | re.M
-)
+SOLUTION = re.compile(r"^(?P<fence>`{3,}|:{3,})\{solution\}[^\n]*\n.*?^(?P=fence)[ \t]*$\n?",
+                      re.S | re.M)
 START = re.compile(r"^(`{3,}|:{3,})\{solution-start\}", re.M)
 END = re.compile(r"^(`{3,}|:{3,})\{solution-end\}[^\n]*\n\1[ \t]*$\n?", re.M)
 
@@ -45,7 +44,7 @@ def strip(nb: nbformat.NotebookNode) -> tuple[nbformat.NotebookNode, int]:
         if inside:
             if cell.cell_type == "markdown" and (m := END.search(src)):
                 inside = False
-                src = src[m.end() :]
+                src = src[m.end():]
             else:
                 continue
         if cell.cell_type == "markdown":
@@ -53,10 +52,10 @@ def strip(nb: nbformat.NotebookNode) -> tuple[nbformat.NotebookNode, int]:
             removed += n
             if m := START.search(src):
                 removed += 1
-                rest = src[m.start() :]
+                rest = src[m.start():]
                 src = src[: m.start()]
                 if e := END.search(rest):  # start and end in one cell
-                    src += rest[e.end() :]
+                    src += rest[e.end():]
                 else:
                     inside = True
             src = re.sub(r"\n{3,}", "\n\n", src).strip("\n")

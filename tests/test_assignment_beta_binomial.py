@@ -33,14 +33,8 @@ class _NoBinomialCoefficient(BetaBinomial):
         k = value.to(self.alpha.dtype)
         n = float(self.total_count)
         lb = torch.lgamma
-        return (
-            lb(k + self.alpha)
-            + lb(n - k + self.beta)
-            - lb(n + self.alpha + self.beta)
-            - lb(self.alpha)
-            - lb(self.beta)
-            + lb(self.alpha + self.beta)
-        )
+        return (lb(k + self.alpha) + lb(n - k + self.beta) - lb(n + self.alpha + self.beta)
+                - lb(self.alpha) - lb(self.beta) + lb(self.alpha + self.beta))
 
 
 class _NoCoefficientHead(BetaBinomialHead):
@@ -73,15 +67,12 @@ class _BinomialMeanHead(BetaBinomialHead):
         return _D(d.total_count, d.alpha, d.beta)
 
 
-@pytest.mark.parametrize(
-    ("broken", "fails"),
-    [
-        (_NoCoefficientHead, {"log_prob", "normalised"}),
-        (_ExpHead, {"stable"}),
-        (_WrongSupportHead, {"contract", "validation"}),
-        (_BinomialMeanHead, {"moments"}),
-    ],
-)
+@pytest.mark.parametrize(("broken", "fails"), [
+    (_NoCoefficientHead, {"log_prob", "normalised"}),
+    (_ExpHead, {"stable"}),
+    (_WrongSupportHead, {"contract", "validation"}),
+    (_BinomialMeanHead, {"moments"}),
+])
 def test_broken_heads_lose_points(broken, fails) -> None:
     failed = set()
     for name in grader.names():
@@ -96,26 +87,12 @@ def test_broken_heads_lose_points(broken, fails) -> None:
 
 def test_student_grader_file_runs_against_the_reference() -> None:
     path = [str(ROOT), str(ROOT / "tests"), os.environ.get("PYTHONPATH", "")]
-    env = dict(
-        os.environ,
-        PYTHONPATH=os.pathsep.join(path),
-        STUDENT_HEAD="assignment_solutions.reference_beta_binomial:BetaBinomialHead",
-    )
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(path),
+               STUDENT_HEAD="assignment_solutions.reference_beta_binomial:BetaBinomialHead")
     out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            str(ROOT / "book/assignments/grade_beta_binomial.py"),
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+         str(ROOT / "book/assignments/grade_beta_binomial.py")],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
     )
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
     assert "9 passed" in out.stdout

@@ -46,10 +46,8 @@ def test_faults_lose_points(reference: dict) -> None:
     few = {"scores": dict(list(reference["scores"].items())[:3]), "choice": reference["choice"]}
     with pytest.raises(AssertionError):
         grader.run("format", few)
-    nats = {
-        "scores": {h: [v * 64 * 0.693 for v in vs] for h, vs in reference["scores"].items()},
-        "choice": reference["choice"],
-    }
+    nats = {"scores": {h: [v * 64 * 0.693 for v in vs] for h, vs in reference["scores"].items()},
+            "choice": reference["choice"]}
     with pytest.raises(AssertionError, match="log2 17"):
         grader.run("yardstick", nats)
 
@@ -59,20 +57,9 @@ def test_student_grader_file_runs(reference: dict, tmp_path: Path) -> None:
     report.write_text(json.dumps(reference))
     env = dict(os.environ, STUDENT_REPORT=str(report))
     out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            str(ROOT / "book/assignments/grade_choose_likelihood.py"),
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+         str(ROOT / "book/assignments/grade_choose_likelihood.py")],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
     )
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
     assert "4 passed" in out.stdout

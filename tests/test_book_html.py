@@ -315,22 +315,18 @@ def every_page(html_dir: Path) -> dict[str, dict]:
         chrome = DevTools(find_chromium(), profile)
         try:
             target = chrome.send("Target.createTarget", {"url": "about:blank"})["targetId"]
-            session = chrome.send("Target.attachToTarget", {"targetId": target, "flatten": True})[
-                "sessionId"
-            ]
-            chrome.send(
-                "Emulation.setDeviceMetricsOverride",
-                {"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": False},
-                session=session,
-            )
+            session = chrome.send("Target.attachToTarget",
+                                  {"targetId": target, "flatten": True})["sessionId"]
+            chrome.send("Emulation.setDeviceMetricsOverride",
+                        {"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": False},
+                        session=session)
             for name in toc_pages():
                 page = html_dir / f"{name}.html"
                 chrome.send("Page.navigate", {"url": page.as_uri()}, session=session)
                 result = chrome.send(
                     "Runtime.evaluate",
                     {"expression": PAGE_PROBE, "awaitPromise": True, "returnByValue": True},
-                    session=session,
-                    timeout=BROWSER_TIMEOUT,
+                    session=session, timeout=BROWSER_TIMEOUT,
                 )
                 assert "exceptionDetails" not in result, f"{name}: {result['exceptionDetails']}"
                 reports[name] = result["result"]["value"]
@@ -368,26 +364,12 @@ def test_no_clipped_inline_math(every_page: dict[str, dict]) -> None:
     assert not clipped, f"inline formulas running past the column edge: {clipped}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="book/foundations/what_is_p_x_given_z: Definition 1 has two $$ formulas inside list "
-    "items that MyST leaves as text: fix them in that notebook, then delete this marker.",
-)
 def test_no_literal_dollar_outside_math(every_page: dict[str, dict]) -> None:
     """A `$` in the text means MyST did not read a formula as math (e.g. inside a list item)."""
     found = {name: r["dollars"] for name, r in every_page.items() if r["dollars"]}
     assert not found, f"literal $ outside math and code: {found}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="figures without alt text (myst-nb shows the image's file path) in chapters other "
-    "helpers are captioning: what_is_p_x_given_z, exact_model, elbo, encoder_reparameterization, "
-    "decoder_is_a_distribution, bernoulli, continuous_bernoulli, gaussian, laplace_student_t, "
-    "beta, categorical, discretized_logistic, counts, estimating_log_px, fair_comparison, "
-    "shootout, shootout_discrete, shootout_best, posterior_collapse. Delete this marker when "
-    "every figure cell has mystnb image alt metadata.",
-)
 def test_figures_have_alt_text(every_page: dict[str, dict]) -> None:
     found = {
         name: [a for a in r["alts"] if not a.strip() or PATH_LIKE_ALT.search(a.strip())]
@@ -397,12 +379,6 @@ def test_figures_have_alt_text(every_page: dict[str, dict]) -> None:
     assert not found, f"figures whose alt text is empty or a file path: {sorted(found)}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the prose says 'Exercise {ref}`...`' where the reference already reads "
-    "'Exercise 1.4' (book/foundations/what_is_p_x_given_z, book/zoo/beta): drop the word "
-    "before the reference in those notebooks, then delete this marker.",
-)
 def test_no_doubled_reference_words(html_dir: Path) -> None:
     doubled = {}
     for name in toc_pages():
@@ -436,33 +412,17 @@ def pdf(html_dir: Path) -> Pdf:
     target = out / "pdf" / "book.pdf"
     start = time.perf_counter()
     proc = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "scripts" / "print_pdf.py"),
-            "--path-output",
-            str(out),
-            "--out",
-            str(target),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=BUILD_TIMEOUT,
-        cwd=ROOT,
-        check=False,
+        [sys.executable, str(ROOT / "scripts" / "print_pdf.py"), "--path-output", str(out),
+         "--out", str(target)],
+        capture_output=True, text=True, timeout=BUILD_TIMEOUT, cwd=ROOT, check=False,
     )
     seconds = time.perf_counter() - start
     assert proc.returncode == 0 and target.is_file(), (
         f"print_pdf.py failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
     )
-    figures = sum(
-        len(
-            IMG_RE.findall(
-                (html_dir / f"{n}.html").read_text(encoding="utf-8").split('class="bd-article"')[-1]
-            )
-        )
-        for n in toc_pages()
-        if (html_dir / f"{n}.html").is_file()
-    )
+    figures = sum(len(IMG_RE.findall((html_dir / f"{n}.html").read_text(encoding="utf-8")
+                                     .split('class="bd-article"')[-1]))
+                  for n in toc_pages() if (html_dir / f"{n}.html").is_file())
     found = json.loads(target.with_suffix(".json").read_text())
     return Pdf(target, found, figures, seconds)
 

@@ -98,11 +98,8 @@ def test_release_identifier_and_date(cff: dict) -> None:
 
 def test_changelog_has_this_version(cff: dict) -> None:
     changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
-    assert re.search(
-        rf"^## \[?{re.escape(str(cff['version']))}\]? .*{cff['date-released']}",
-        changelog,
-        re.MULTILINE,
-    ), "CHANGELOG.md has no entry for this release"
+    assert re.search(rf"^## \[?{re.escape(str(cff['version']))}\]? .*{cff['date-released']}",
+                     changelog, re.MULTILINE), "CHANGELOG.md has no entry for this release"
 
 
 def test_version_matches_package(cff: dict) -> None:

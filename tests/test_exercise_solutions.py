@@ -76,9 +76,8 @@ def test_decoder_dist_ex_4_samples_are_grainy() -> None:
         d = model.decode(z)
         images = torch.cat([d.mean, d.sample((8,)).squeeze(1)])
     assert images.shape == (9, 64)
-    assert check(
-        "decoder-dist-ex-4", lambda d: torch.cat([d.mean, d.sample((8,)).squeeze(1)]), quiet=True
-    ).passed
+    assert check("decoder-dist-ex-4", lambda d: torch.cat([d.mean, d.sample((8,)).squeeze(1)]),
+                 quiet=True).passed
     noise = images[1:] - images[0]
     assert 0.08 < noise.std() < 0.12  # independent per-pixel noise of sd sigma
     outside = ((images[1:] < 0) | (images[1:] > 1)).float().mean()

@@ -131,14 +131,10 @@ def test_exact_posterior() -> None:
         return (w * x / sigma**2) / prec, 1 / prec
 
     assert _verdict("exact-ex-1", right).passed
-    assert (
-        _verdict("exact-ex-1", lambda x, w, s: (w * x / (w**2 + 1), s**2 / (w**2 + s**2))).status
-        == "wrong"
-    )  # sigma forgotten in the mean
-    assert (
-        _verdict("exact-ex-1", lambda x, w, s: (w * x / (w**2 + s**2), 1 / (w**2 + s**2))).status
-        == "wrong"
-    )  # missing sigma^2 in the variance
+    assert _verdict("exact-ex-1", lambda x, w, s: (w * x / (w**2 + 1), s**2 / (w**2 + s**2))) \
+        .status == "wrong"  # sigma forgotten in the mean
+    assert _verdict("exact-ex-1", lambda x, w, s: (w * x / (w**2 + s**2), 1 / (w**2 + s**2))) \
+        .status == "wrong"  # missing sigma^2 in the variance
     assert _verdict("exact-ex-1", lambda x, w, s: (x / w, s**2 / (w**2 + s**2))).status == "wrong"
     assert _verdict("exact-ex-1", 3.0).status == "wrong"  # not a function
     assert _verdict("exact-ex-1", lambda x: x).status == "wrong"  # wrong signature: no crash
@@ -150,19 +146,14 @@ def test_ppca_noise_variance() -> None:
         return lam[L:].mean()
 
     assert _verdict("exact-ex-2", right).passed
-    v = _verdict(
-        "exact-ex-2",
-        lambda x, L: torch.linalg.eigvalsh(torch.cov(x.T, correction=0)).flip(0)[L:].sum(),
-    )
+    v = _verdict("exact-ex-2", lambda x, L: torch.linalg.eigvalsh(
+        torch.cov(x.T, correction=0)).flip(0)[L:].sum())
     assert v.status == "wrong"  # sum instead of mean
-    v = _verdict(
-        "exact-ex-2", lambda x, L: torch.linalg.eigvalsh(torch.cov(x.T)).flip(0)[L:].mean()
-    )
+    v = _verdict("exact-ex-2",
+                 lambda x, L: torch.linalg.eigvalsh(torch.cov(x.T)).flip(0)[L:].mean())
     assert v.status == "wrong" and "factor" in v.message  # N - 1 instead of N
-    v = _verdict(
-        "exact-ex-2",
-        lambda x, L: torch.linalg.eigvalsh(torch.cov(x.T, correction=0)).flip(0)[L + 1 :].mean(),
-    )
+    v = _verdict("exact-ex-2", lambda x, L: torch.linalg.eigvalsh(
+        torch.cov(x.T, correction=0)).flip(0)[L + 1:].mean())
     assert v.status == "wrong"  # off by one eigenvalue
     assert _verdict("exact-ex-2", lambda x, L: fit_ppca(x, L).sigma2).passed
 
@@ -219,17 +210,15 @@ def test_mean_field_gap() -> None:
 def test_lognormal_log_prob() -> None:
     def right(x, mu, s):
         y = x.log()
-        return (-((y - mu) ** 2) / (2 * s**2) - s.log() - 0.5 * math.log(2 * math.pi) - y).sum(-1)
+        return (-(y - mu) ** 2 / (2 * s**2) - s.log() - 0.5 * math.log(2 * math.pi) - y).sum(-1)
 
     assert _verdict("decoder-dist-ex-1", right).passed
     v = _verdict("decoder-dist-ex-1", lambda x, mu, s: Normal(mu, s).log_prob(x.log()).sum(-1))
     assert v.status == "wrong"  # the Jacobian -log x forgotten
     v = _verdict("decoder-dist-ex-1", lambda x, mu, s: right(x, mu, s) / 64)
     assert v.status == "wrong" and "factor" in v.message  # mean over pixels, not sum
-    v = _verdict(
-        "decoder-dist-ex-1",
-        lambda x, mu, s: Normal(mu, s**2).log_prob(x.log()).sum(-1) - x.log().sum(-1),
-    )
+    v = _verdict("decoder-dist-ex-1", lambda x, mu, s: Normal(mu, s**2).log_prob(x.log()).sum(-1)
+                 - x.log().sum(-1))
     assert v.status == "wrong"  # variance passed as scale
 
 
@@ -244,9 +233,8 @@ def test_laplace_nll() -> None:
     assert v.status == "wrong" and "sign" in v.message
     v = _verdict("decoder-dist-ex-3-nll", lambda x, mu, b: right(x, mu, b).mean() * torch.ones(4))
     assert v.status == "wrong"
-    assert _verdict(
-        "decoder-dist-ex-3-nll", lambda x, mu, b: -Laplace(mu, b).log_prob(x).sum(-1)
-    ).passed
+    assert _verdict("decoder-dist-ex-3-nll", lambda x, mu, b: -Laplace(mu, b).log_prob(x).sum(-1)) \
+        .passed
 
 
 def test_mean_and_samples() -> None:
@@ -255,18 +243,11 @@ def test_mean_and_samples() -> None:
 
     assert _verdict("decoder-dist-ex-4", right).passed
     assert _verdict("decoder-dist-ex-4", lambda d: d.mean.expand(9, 64)).status == "wrong"
-    assert (
-        _verdict(
-            "decoder-dist-ex-4", lambda d: torch.cat([d.mean, d.sample().expand(8, 64)])
-        ).status
-        == "wrong"
-    )  # one sample repeated
-    assert (
-        _verdict(
-            "decoder-dist-ex-4", lambda d: torch.cat([d.mean, d.mean + 0.5 * torch.randn(8, 64)])
-        ).status
-        != "right"
-    )  # own noise of the wrong size
+    assert _verdict("decoder-dist-ex-4", lambda d: torch.cat([d.mean, d.sample().expand(8, 64)])) \
+        .status == "wrong"  # one sample repeated
+    assert _verdict("decoder-dist-ex-4",
+                    lambda d: torch.cat([d.mean, d.mean + 0.5 * torch.randn(8, 64)])).status \
+        != "right"  # own noise of the wrong size
     assert _verdict("decoder-dist-ex-4", lambda d: d.sample((9,)).squeeze(1)).status == "wrong"
 
 
@@ -275,7 +256,7 @@ def test_ranges() -> None:
     assert _verdict("what-is-pxz-ex-4", 2.51).passed
     assert _verdict("what-is-pxz-ex-4", 2.60).status == "close"
     assert _verdict("what-is-pxz-ex-4", 3.5).status == "wrong"
-    ((lo, hi),) = exercises.expected_range("what-is-pxz-ex-4")
+    (lo, hi), = exercises.expected_range("what-is-pxz-ex-4")
     assert lo < hi
     (l2, h2), (l16, h16) = exercises.expected_range("what-is-pxz-ex-5")
     assert _verdict("what-is-pxz-ex-5", ((l2 + h2) / 2, (l16 + h16) / 2)).passed

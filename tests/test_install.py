@@ -45,21 +45,10 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     src, out = tmp_path_factory.mktemp("src"), tmp_path_factory.mktemp("wheel")
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(ROOT / name, src / name)
-    shutil.copytree(
-        ROOT / "vae_tutorial", src / "vae_tutorial", ignore=shutil.ignore_patterns("__pycache__")
-    )
-    cmd = [
-        sys.executable,
-        "-m",
-        "pip",
-        "wheel",
-        "--quiet",
-        "--no-deps",
-        "--no-build-isolation",
-        "--wheel-dir",
-        str(out),
-        str(src),
-    ]
+    shutil.copytree(ROOT / "vae_tutorial", src / "vae_tutorial",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    cmd = [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
+           "--wheel-dir", str(out), str(src)]
     subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=120, env=PIP_ENV)
     (built,) = out.glob("vae_tutorial-*.whl")
     return built
@@ -82,23 +71,10 @@ def fake_distribution(site: Path, name: str, version: str) -> None:
 
 
 def dry_run(venv: Path, wheel: Path) -> tuple[subprocess.CompletedProcess[str], list[str]]:
-    cmd = [
-        sys.executable,
-        "-m",
-        "pip",
-        "--python",
-        str(venv / "bin" / "python"),
-        "install",
-        "--dry-run",
-        "--no-index",
-        "--quiet",
-        "--report",
-        "-",
-        str(wheel),
-    ]
-    proc = subprocess.run(
-        cmd, capture_output=True, text=True, timeout=120, check=False, env=PIP_ENV
-    )
+    cmd = [sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install",
+           "--dry-run", "--no-index", "--quiet", "--report", "-", str(wheel)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False,
+                          env=PIP_ENV)
     if proc.returncode != 0:
         return proc, []
     report = json.loads(proc.stdout)
@@ -160,8 +136,7 @@ def test_every_third_party_import_is_declared() -> None:
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 imported.add(node.module.split(".")[0])
     third_party = {
-        name
-        for name in imported
+        name for name in imported
         if name not in _sys.stdlib_module_names and name not in ("vae_tutorial", "__future__")
     }
     missing = {dist.get(n, n) for n in third_party} - declared - {None}

@@ -30,9 +30,8 @@ def test_notebook_aware_bars() -> None:
     assert evaluation.tqdm is tqdm.auto.tqdm
 
 
-def test_training_bar_stays(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_training_bar_stays(capsys: pytest.CaptureFixture[str],
+                            monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("TQDM_DISABLE", raising=False)
     model = small_vae()
     x = model.head.prepare(TRAIN)
@@ -44,9 +43,8 @@ def test_training_bar_stays(
 
 
 @pytest.mark.parametrize("name", ["binomial", "gaussian_fixed"])  # discrete and continuous
-def test_evaluation_bar(
-    name: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_evaluation_bar(name: str, capsys: pytest.CaptureFixture[str],
+                        monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("TQDM_DISABLE", raising=False)
     model = small_vae(name)
     torch.manual_seed(1)
@@ -62,9 +60,8 @@ def test_evaluation_bar(
         assert torch.equal(with_bar, iwae_bound(model, model.head.prepare(TEST), k=4, batch=10))
 
 
-def test_tqdm_disable_silences_everything(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_tqdm_disable_silences_everything(capsys: pytest.CaptureFixture[str],
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TQDM_DISABLE", "1")
     model = small_vae()
     training.train(model, model.head.prepare(TRAIN), epochs=1, seed=0)

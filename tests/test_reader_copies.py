@@ -62,24 +62,19 @@ def test_no_myst_syntax_left(copies: dict[str, nbformat.NotebookNode]) -> None:
             if cell.cell_type != "markdown":
                 continue
             # Code shown in Markdown (```python blocks, `inline`) may contain anything.
-            text = re.sub(
-                r"^([ \t>]*)(`{3,})(?!\s*\{).*?^\1\2[ \t]*$",
-                "",
-                cell.source,
-                flags=re.MULTILINE | re.DOTALL,
-            )
+            text = re.sub(r"^([ \t>]*)(`{3,})(?!\s*\{).*?^\1\2[ \t]*$", "", cell.source,
+                          flags=re.MULTILINE | re.DOTALL)
             for kind, pattern in RAW_MYST.items():
                 for m in pattern.finditer(text):
-                    found.append(f"{page} cell {i}: {kind} {text[m.start() : m.end() + 40]!r}")
+                    found.append(f"{page} cell {i}: {kind} {text[m.start():m.end() + 40]!r}")
     assert not found, "raw MyST syntax in reader copies:\n" + "\n".join(found[:30])
 
 
 def test_solutions_are_folded(copies: dict[str, nbformat.NotebookNode]) -> None:
     for page, nb in copies.items():
         source = nbformat.read(ROOT / f"{page}.ipynb", as_version=4)
-        n_solutions = sum(
-            c.source.count("{solution}") for c in source.cells if c.cell_type == "markdown"
-        )
+        n_solutions = sum(c.source.count("{solution}") for c in source.cells
+                          if c.cell_type == "markdown")
         text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
         assert text.count("<details>") == text.count("</details>") >= n_solutions, page
         for block in re.findall(r"<details>(.*?)</details>", text, re.DOTALL):
@@ -98,18 +93,9 @@ def test_colab_cell_installs_the_release_without_deps(
         assert "remove-cell" not in code[0].metadata.get("tags", []), page
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the chapters' own Colab cells still install the unpinned branch: run "
-    "`python scripts/update_colab_cell.py` after merging, then delete this marker",
-)
 def test_chapter_colab_cells_are_current() -> None:
-    proc = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "update_colab_cell.py"), "--check"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "update_colab_cell.py"),
+                           "--check"], capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stderr
 
 
@@ -126,10 +112,8 @@ def test_conversion_of_each_construct() -> None:
 
     book = Book(
         titles={"book/zoo/x": "X", "book/zoo/y": "Why"},
-        targets={
-            "x-ex-1": Target("book/zoo/x", "Exercise 1"),
-            "y-thm": Target("book/zoo/y", "Theorem 3"),
-        },
+        targets={"x-ex-1": Target("book/zoo/x", "Exercise 1"),
+                 "y-thm": Target("book/zoo/y", "Theorem 3")},
         glue={"book/zoo/x": {"bpd": {"text/plain": "1.23456"}, "name": {"text/plain": "'gauss'"}}},
         bib={},
     )

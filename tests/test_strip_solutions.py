@@ -16,8 +16,7 @@ strip_solutions = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(strip_solutions)  # type: ignore[union-attr]
 
 CHAPTERS = sorted(
-    p.relative_to(ROOT).as_posix()
-    for p in (ROOT / "book").rglob("*.ipynb")
+    p.relative_to(ROOT).as_posix() for p in (ROOT / "book").rglob("*.ipynb")
     if ".ipynb_checkpoints" not in p.parts and "_build" not in p.parts
 )
 
@@ -45,21 +44,15 @@ def test_no_solution_survives(path: str) -> None:
 
 def test_multi_cell_solution_removes_its_code() -> None:
     md, code = nbformat.v4.new_markdown_cell, nbformat.v4.new_code_cell
-    nb = nbformat.v4.new_notebook(
-        cells=[
-            md("# Title\n\nText."),
-            md(
-                "```{exercise}\n:label: t-ex-1\n\nDo it.\n```\n\n```{solution-start} t-ex-1\n"
-                ":class: dropdown\n```\n\nFirst the fit."
-            ),
-            code("secret_answer = 42"),
-            md(
-                "So it is 42.\n\n```{solution-end}\n```\n\n````{solution} t-ex-1\n:class: dropdown\n\n"
-                "```python\nprint(1)\n```\n\nDone.\n````\n\nAfter the solutions."
-            ),
-            code("print('chapter code stays')"),
-        ]
-    )
+    nb = nbformat.v4.new_notebook(cells=[
+        md("# Title\n\nText."),
+        md("```{exercise}\n:label: t-ex-1\n\nDo it.\n```\n\n```{solution-start} t-ex-1\n"
+           ":class: dropdown\n```\n\nFirst the fit."),
+        code("secret_answer = 42"),
+        md("So it is 42.\n\n```{solution-end}\n```\n\n````{solution} t-ex-1\n:class: dropdown\n\n"
+           "```python\nprint(1)\n```\n\nDone.\n````\n\nAfter the solutions."),
+        code("print('chapter code stays')"),
+    ])
     out, removed = strip_solutions.strip(nb)
     text = _text(out)
     assert removed == 2
@@ -69,9 +62,8 @@ def test_multi_cell_solution_removes_its_code() -> None:
 
 
 def test_unterminated_solution_is_an_error() -> None:
-    nb = nbformat.v4.new_notebook(
-        cells=[nbformat.v4.new_markdown_cell("```{solution-start} x\n```\n\nno end")]
-    )
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(
+        "```{solution-start} x\n```\n\nno end")])
     with pytest.raises(ValueError, match="solution-end"):
         strip_solutions.strip(nb)
 

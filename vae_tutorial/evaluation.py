@@ -190,13 +190,8 @@ def discrete_log_likelihood(
     if k < 1:
         raise ValueError(f"discrete_log_likelihood: k must be >= 1, got {k}")
     show = progress if progress is not None else os.environ.get("TQDM_DISABLE", "") in ("", "0")
-    with tqdm(
-        total=len(levels),
-        disable=not show,
-        unit="img",
-        leave=True,
-        desc=f"{model.head.name}: log P(x), k={k}",
-    ) as bar:
+    with tqdm(total=len(levels), disable=not show, unit="img", leave=True,
+              desc=f"{model.head.name}: log P(x), k={k}") as bar:
         return _discrete_log_likelihood(model, levels, k, chunk, batch, method, bar)
 
 

@@ -175,9 +175,8 @@ class Code:
                     mine = answer(*args)
             except Exception as err:  # the student's code: report, do not crash
                 return Verdict(
-                    label,
-                    "wrong",
-                    f"your function raised {type(err).__name__}: {err}. Expected {self.signature}.",
+                    label, "wrong", f"your function raised {type(err).__name__}: {err}. "
+                    f"Expected {self.signature}."
                 )
             with torch.no_grad():
                 ref = self.reference(*args)
@@ -185,9 +184,8 @@ class Code:
             if mine_t is None or mine_t.shape != ref_t.shape:
                 shape = None if mine_t is None else tuple(mine_t.shape)
                 return Verdict(
-                    label,
-                    "wrong",
-                    f"wrong output shape or type (flattened {shape}); expected {self.signature}.",
+                    label, "wrong", f"wrong output shape or type (flattened {shape}); "
+                    f"expected {self.signature}."
                 )
             mine_all.append(mine_t)
             ref_all.append(ref_t)
@@ -223,16 +221,10 @@ def _diagnose(mine: Tensor, ref: Tensor, close_rtol: float, hint: str) -> tuple[
         return "wrong", "off by the same constant on every input: a normalising term? " + hint
     ratio = mine / torch.where(ref.abs() > 1e-12, ref, torch.ones_like(ref))
     mask = ref.abs() > 1e-9 * scale
-    if (
-        mask.any()
-        and ratio[mask].std() <= 1e-6 * ratio[mask].abs().mean()
-        and (ratio[mask].mean() - 1).abs() > 1e-4
-    ):
-        return (
-            "wrong",
-            "off by a constant factor on every input: a mean instead of a sum, "
-            "a missing 1/2, or a variance for a standard deviation? " + hint,
-        )
+    if mask.any() and ratio[mask].std() <= 1e-6 * ratio[mask].abs().mean() \
+            and (ratio[mask].mean() - 1).abs() > 1e-4:
+        return "wrong", "off by a constant factor on every input: a mean instead of a sum, " \
+            "a missing 1/2, or a variance for a standard deviation? " + hint
     rel = (diff.abs() / ref.abs().clamp(min=1e-12)).max()
     if rel <= close_rtol:
         return "close", "within a few percent of the reference but not equal. " + hint
@@ -250,14 +242,8 @@ def _exact_posterior_cases() -> list[tuple]:
     x = torch.randn(20, generator=g, dtype=torch.float64) * 2
     w = torch.rand(20, generator=g, dtype=torch.float64) * 3 + 0.1
     sigma = torch.rand(20, generator=g, dtype=torch.float64) + 0.1
-    return [
-        (x, w, sigma),
-        (
-            torch.tensor(1.5, dtype=torch.float64),
-            torch.tensor(0.5, dtype=torch.float64),
-            torch.tensor(2.0, dtype=torch.float64),
-        ),
-    ]
+    return [(x, w, sigma), (torch.tensor(1.5, dtype=torch.float64), torch.tensor(0.5,
+            dtype=torch.float64), torch.tensor(2.0, dtype=torch.float64))]
 
 
 def _ppca_sigma2(x: Tensor, latent_dim: int) -> Tensor:
@@ -316,12 +302,8 @@ def _mean_field_cases() -> list[tuple]:
         W = torch.randn(D, L, generator=g, dtype=torch.float64)
         out.append((W, torch.tensor(0.3, dtype=torch.float64)))
     q, _ = torch.linalg.qr(torch.randn(5, 3, generator=g, dtype=torch.float64))
-    out.append(
-        (
-            q * torch.tensor([3.0, 2.0, 1.0], dtype=torch.float64),
-            torch.tensor(0.5, dtype=torch.float64),
-        )
-    )  # orthogonal columns: gap 0
+    out.append((q * torch.tensor([3.0, 2.0, 1.0], dtype=torch.float64),
+                torch.tensor(0.5, dtype=torch.float64)))  # orthogonal columns: gap 0
     return out
 
 
@@ -372,37 +354,22 @@ class MeanAndSamples:
         except Exception as err:
             return Verdict(label, "wrong", f"your function raised {type(err).__name__}: {err}.")
         if out is None or out.numel() != 9 * 64:
-            return Verdict(
-                label,
-                "wrong",
-                "expected 9 images of 64 pixels: the mean, then 8 "
-                "samples (squeeze the batch dimension of size 1).",
-            )
+            return Verdict(label, "wrong", "expected 9 images of 64 pixels: the mean, then 8 "
+                           "samples (squeeze the batch dimension of size 1).")
         out = out.reshape(9, 64)
         mean, std = dist.mean.reshape(64), dist.base_dist.scale.reshape(64)
         if not torch.allclose(out[0], mean):
             return Verdict(label, "wrong", "the first row should be the decoder's mean, dist.mean.")
         zs = (out[1:] - mean) / std
         if torch.allclose(out[1:], mean.expand(8, 64)) or zs.std() < 0.5:
-            return Verdict(
-                label,
-                "wrong",
-                "rows 2-9 do not vary like samples: use dist.sample(), not the mean or a mode.",
-            )
+            return Verdict(label, "wrong", "rows 2-9 do not vary like samples: use dist.sample(), "
+                           "not the mean or a mode.")
         if (out[1:] - out[1]).abs().max() < 1e-12:
-            return Verdict(
-                label,
-                "wrong",
-                "the 8 samples are identical: draw them with "
-                "dist.sample((8,)) rather than repeating one sample.",
-            )
+            return Verdict(label, "wrong", "the 8 samples are identical: draw them with "
+                           "dist.sample((8,)) rather than repeating one sample.")
         if zs.mean().abs() > 0.3 or not 0.7 < float(zs.std()) < 1.3:
-            return Verdict(
-                label,
-                "close",
-                "rows 2-9 vary, but not like samples of this "
-                "distribution: did you add your own noise instead of dist.sample()?",
-            )
+            return Verdict(label, "close", "rows 2-9 vary, but not like samples of this "
+                           "distribution: did you add your own noise instead of dist.sample()?")
         return Verdict(label, "right", "the mean and 8 samples of p(x|z).")
 
 
@@ -412,9 +379,7 @@ class MeanAndSamples:
 # is the min and max over those seeds widened by 0.03 bits/dim (seed-to-seed spread and CPU).
 _RANGES = {
     "what-is-pxz-ex-4": Range(
-        2.47,
-        2.55,
-        0.15,
+        2.47, 2.55, 0.15,
         "Train exactly as stated (fit_digits(LIKELIHOODS['binomial'](), epochs=60, seed=0)) "
         "and score with test_bits_per_dim(model, load_digits('test'), k=100).",
         names=("the binomial VAE's test bits/dim",),
@@ -424,9 +389,7 @@ _RANGES = {
 CHECKERS: dict[str, Callable[[str, object], Verdict]] = {
     # ------------------------------------------------------------------ what_is_p_x_given_z
     "what-is-pxz-ex-4-moments": Numeric(
-        (8.0, 4.0),
-        1e-9,
-        0.05,
+        (8.0, 4.0), 1e-9, 0.05,
         "For Binomial(n, p): mean n p, variance n p (1 - p), in counts (0..16), not fractions.",
         names=("the mean", "the variance"),
         mistakes=(
@@ -437,9 +400,7 @@ CHECKERS: dict[str, Callable[[str, object], Verdict]] = {
     ),
     "what-is-pxz-ex-4": _RANGES["what-is-pxz-ex-4"],
     "what-is-pxz-ex-5": Range(
-        0.0,
-        0.0,
-        0.1,
+        0.0, 0.0, 0.1,
         "Use fit_digits(LIKELIHOODS['categorical'](), latent_dim=L, epochs=60, seed=0) and "
         "test_bits_per_dim(model, load_digits('test'), k=100) after torch.manual_seed(0).",
         names=("test bits/dim with L = 2", "test bits/dim with L = 16"),
@@ -447,79 +408,60 @@ CHECKERS: dict[str, Callable[[str, object], Verdict]] = {
     ),
     # ------------------------------------------------------------------ exact_model
     "exact-ex-1": Code(
-        _exact_posterior,
-        _exact_posterior_cases,
+        _exact_posterior, _exact_posterior_cases,
         "posterior(x, w, sigma) -> (mean, variance), elementwise on tensors",
         "Complete the square in z: log p(x|z) + log p(z) with x = w z + sigma * noise.",
     ),
     "exact-ex-2": Code(
-        _ppca_sigma2,
-        _ppca_cases,
+        _ppca_sigma2, _ppca_cases,
         "ppca_sigma2(x [N, D], L) -> the maximum-likelihood noise variance (a scalar tensor)",
         "Theorem exact-thm-ml: sigma^2 is the MEAN of the D - L smallest eigenvalues of the "
         "maximum-likelihood covariance (divide by N, not N - 1).",
-        rtol=1e-6,
-        close_rtol=0.02,
+        rtol=1e-6, close_rtol=0.02,
     ),
     "exact-ex-3": Numeric(
-        (float("nan"),),
-        2e-3,
-        0.05,
+        (float("nan"),), 2e-3, 0.05,
         "Give the posterior mean E[z | x = 2.9] from posterior_on_grid on the chapter's z_grid; "
         "Normal(loc, scale) takes a standard deviation, and the noise s = 0.3 is one.",
         names=("your posterior mean",),
     ),
     # ------------------------------------------------------------------ elbo
     "elbo-ex-1": Code(
-        _kl_point_mass,
-        _kl_point_mass_cases,
+        _kl_point_mass, _kl_point_mass_cases,
         "kl(z0 [L], eps) -> KL(N(z0, eps^2 I) || N(0, I)), a scalar tensor",
         "Sum the univariate closed form (mu^2 + s^2 - 1 - log s^2) / 2 over the L dimensions.",
     ),
     "elbo-ex-2": Code(
-        _mean_field_gap,
-        _mean_field_cases,
+        _mean_field_gap, _mean_field_cases,
         "gap(W [D, L], sigma2) -> KL(q || p(z|x)) of the best diagonal Gaussian q (scalar)",
         "The best diagonal q matches the DIAGONAL OF THE PRECISION of the posterior "
         "(variances 1 / diag(P)), not the diagonal of the covariance; then the Gaussian KL.",
-        rtol=1e-6,
-        atol=1e-9,
+        rtol=1e-6, atol=1e-9,
     ),
     # ------------------------------------------------------------------ encoder_reparameterization
     "encoder-ex-1": Numeric(
-        (34.5,),
-        0.06,
-        0.2,
+        (34.5,), 0.06, 0.2,
         "Use z = mu + s * eps with mu = 2, s = 0.5, n = 20,000, c = mu^2 + s^2, and the "
         "variance of (f(z) - c) (z - mu) / s^2 over the samples.",
         names=("your variance",),
         mistakes=(((124.0,), "that is the variance without the baseline: subtract c from f."),),
     ),
     "encoder-ex-2": Numeric(
-        (1.0, 18.0, 386.5),
-        0.08,
-        0.25,
+        (1.0, 18.0, 386.5), 0.08, 0.25,
         "Exact: d/ds E[z^2] with E[z^2] = mu^2 + s^2. Variances: the second column of "
         "pathwise_gradient and of score_function_gradient, mu = 2, s = 0.5, n = 20,000.",
         names=("the exact gradient", "the pathwise variance", "the score-function variance"),
-        mistakes=(
-            (
-                (4.0, 18.0, 386.5),
-                "4 is the gradient with respect to mu; this one is with respect to s.",
-            ),
-        ),
+        mistakes=(((4.0, 18.0, 386.5), "4 is the gradient with respect to mu; this one is "
+                   "with respect to s."),),
     ),
     # ------------------------------------------------------------------ decoder_is_a_distribution
     "decoder-dist-ex-1": Code(
-        _lognormal_log_prob,
-        _positive_cases,
+        _lognormal_log_prob, _positive_cases,
         "log_normal_log_prob(x [N, D], mu [N, D], s [N, D]) -> log p(x|z) summed over D, [N]",
         "log x ~ N(mu, s^2): the density of x needs the Jacobian of x -> log x.",
     ),
     "decoder-dist-ex-2": Numeric(
-        (784.0,),
-        1e-9,
-        0.05,
+        (784.0,), 1e-9, 0.05,
         "Multiply the mean-reduced loss by the number of terms the BCE was averaged over.",
         names=("your beta",),
         mistakes=(
@@ -529,19 +471,14 @@ CHECKERS: dict[str, Callable[[str, object], Verdict]] = {
         ),
     ),
     "decoder-dist-ex-3": Numeric(
-        (64.0,),
-        1e-9,
-        0.05,
+        (64.0,), 1e-9, 0.05,
         "Match (1/D) sum |x - mu| + KL with (1/b) sum |x - mu| + KL for the 8 x 8 digits.",
         names=("your b",),
-        mistakes=(
-            ((1 / 64,), "the mean divides the L1 term by D, so 1/b = 1/D."),
-            ((32.0,), "compare with the Gaussian case: there a 1/2 appears, here not."),
-        ),
+        mistakes=(((1 / 64,), "the mean divides the L1 term by D, so 1/b = 1/D."),
+                  ((32.0,), "compare with the Gaussian case: there a 1/2 appears, here not.")),
     ),
     "decoder-dist-ex-3-nll": Code(
-        _laplace_nll,
-        _laplace_cases,
+        _laplace_nll, _laplace_cases,
         "laplace_nll(x [N, D], mu [N, D], b scalar) -> the negative log-likelihood summed, [N]",
         "The Laplace density is exp(-|x - mu| / b) / (2 b); keep its normaliser.",
     ),
@@ -556,18 +493,9 @@ def _resolve() -> None:
     if isinstance(chk, Numeric) and math.isnan(chk.reference[0]):
         wrong = _tanh_posterior_mean_with_variance()
         CHECKERS[key] = Numeric(
-            (_tanh_posterior_mean(),),
-            chk.rtol,
-            chk.close_rtol,
-            chk.hint,
-            chk.names,
-            mistakes=(
-                (
-                    (wrong,),
-                    "Normal's second argument is the standard deviation: "
-                    "you used 0.3 as a variance.",
-                ),
-            ),
+            (_tanh_posterior_mean(),), chk.rtol, chk.close_rtol, chk.hint, chk.names,
+            mistakes=(((wrong,), "Normal's second argument is the standard deviation: "
+                       "you used 0.3 as a variance."),),
         )
 
 

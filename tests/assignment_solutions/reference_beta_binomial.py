@@ -33,9 +33,8 @@ class BetaBinomial(Distribution):
     arg_constraints = {"alpha": constraints.positive, "beta": constraints.positive}
     has_rsample = False
 
-    def __init__(
-        self, total_count: int, alpha: Tensor, beta: Tensor, validate_args: bool | None = None
-    ) -> None:
+    def __init__(self, total_count: int, alpha: Tensor, beta: Tensor,
+                 validate_args: bool | None = None) -> None:
         self.total_count = int(total_count)
         self.alpha, self.beta = torch.broadcast_tensors(alpha, beta)
         super().__init__(self.alpha.shape, validate_args=validate_args)
@@ -60,11 +59,8 @@ class BetaBinomial(Distribution):
         n = torch.as_tensor(float(self.total_count), dtype=self.alpha.dtype)
         k = value.to(self.alpha.dtype)
         log_choose = torch.lgamma(n + 1) - torch.lgamma(k + 1) - torch.lgamma(n - k + 1)
-        return (
-            log_choose
-            + _log_beta(k + self.alpha, n - k + self.beta)
+        return log_choose + _log_beta(k + self.alpha, n - k + self.beta) \
             - _log_beta(self.alpha, self.beta)
-        )
 
     def sample(self, sample_shape: torch.Size = _EMPTY) -> Tensor:
         with torch.no_grad():

@@ -68,10 +68,8 @@ def _concentrations(dist) -> tuple[torch.Tensor, torch.Tensor]:
     for a_name, b_name in (("alpha", "beta"), ("concentration1", "concentration0")):
         if hasattr(base, a_name) and hasattr(base, b_name):
             return getattr(base, a_name), getattr(base, b_name)
-    raise AssertionError(
-        "the per-pixel distribution must expose its parameters as .alpha and "
-        ".beta (or .concentration1 and .concentration0)"
-    )
+    raise AssertionError("the per-pixel distribution must expose its parameters as .alpha and "
+                         ".beta (or .concentration1 and .concentration0)")
 
 
 # --------------------------------------------------------------------------- the checks
@@ -86,11 +84,8 @@ def check_contract(head_cls: type) -> None:
     assert head.params_per_dim == 2, "two raw outputs per pixel: alpha and beta"
     assert head.discrete is True, "the beta-binomial is a discrete distribution: discrete = True"
     sup = head.support
-    assert (
-        isinstance(sup, constraints.integer_interval)
-        and sup.lower_bound == 0
-        and sup.upper_bound == N
-    ), "support should be constraints.integer_interval(0, 16)"
+    assert isinstance(sup, constraints.integer_interval) and sup.lower_bound == 0 \
+        and sup.upper_bound == N, "support should be constraints.integer_interval(0, 16)"
     levels = _levels()
     x = head.prepare(levels)
     assert torch.equal(x, levels), "the head models the levels 0..16 themselves"
@@ -116,9 +111,8 @@ def check_log_prob(head_cls: type) -> None:
         dist = head(_raw(5, scale, seed))
         a, b = _concentrations(dist)
         x = _levels(5, seed + 10)
-        ref = betabinom.logpmf(
-            x.numpy(), N, a.detach().double().numpy(), b.detach().double().numpy()
-        ).sum(-1)
+        ref = betabinom.logpmf(x.numpy(), N, a.detach().double().numpy(),
+                               b.detach().double().numpy()).sum(-1)
         mine = dist.log_prob(x).detach().double().numpy()
         err = float(abs(mine - ref).max())
         assert err < 1e-6 * max(1.0, float(abs(ref).max())), (
@@ -134,13 +128,8 @@ def check_log_prob(head_cls: type) -> None:
 
 def check_normalised(head_cls: type) -> None:
     head = head_cls()
-    raw = torch.cat(
-        [
-            _raw(3, 3.0),
-            torch.full((1, 2 * D), -12.0, dtype=torch.float64),
-            torch.full((1, 2 * D), 12.0, dtype=torch.float64),
-        ]
-    )
+    raw = torch.cat([_raw(3, 3.0), torch.full((1, 2 * D), -12.0, dtype=torch.float64),
+                     torch.full((1, 2 * D), 12.0, dtype=torch.float64)])
     dist = head(raw).base_dist if hasattr(head(raw), "base_dist") else head(raw)
     ks = torch.arange(N + 1, dtype=torch.float64).view(-1, 1, 1).expand(N + 1, *dist.batch_shape)
     total = dist.log_prob(ks).logsumexp(0)
@@ -157,12 +146,10 @@ def check_moments(head_cls: type) -> None:
     s = a + b
     mean = N * a / s
     var = N * a * b * (s + N) / (s**2 * (s + 1))
-    assert torch.allclose(base.mean.double(), mean.double(), rtol=1e-6), (
+    assert torch.allclose(base.mean.double(), mean.double(), rtol=1e-6), \
         "mean should be n alpha / (alpha + beta)"
-    )
-    assert torch.allclose(base.variance.double(), var.double(), rtol=1e-6), (
+    assert torch.allclose(base.variance.double(), var.double(), rtol=1e-6), \
         "variance should be n alpha beta (alpha + beta + n) / ((alpha + beta)^2 (alpha + beta + 1))"
-    )
 
 
 def check_sample(head_cls: type) -> None:
@@ -189,13 +176,11 @@ def check_stable(head_cls: type) -> None:
         raw = torch.cat([torch.full((1, 2 * D), v, dtype=dtype) for v in (-100.0, 100.0)])
         raw = raw.requires_grad_(True)
         lp = head(raw).log_prob(_levels(2).to(dtype))
-        assert bool(torch.isfinite(lp).all()), (
+        assert bool(torch.isfinite(lp).all()), \
             f"log_prob is inf or NaN for raw outputs of +-100 in {dtype}"
-        )
         lp.sum().backward()
-        assert bool(torch.isfinite(raw.grad).all()), (
+        assert bool(torch.isfinite(raw.grad).all()), \
             f"the gradient is inf or NaN for raw outputs of +-100 in {dtype}"
-        )
 
 
 def check_validation(head_cls: type) -> None:
@@ -209,9 +194,8 @@ def check_validation(head_cls: type) -> None:
         except ValueError as err:
             assert "beta_binomial" in str(err), "the error should name the family"
         else:
-            raise AssertionError(
-                f"log_prob accepted x = {bad}: values outside 0..16 must raise a ValueError"
-            )
+            raise AssertionError(f"log_prob accepted x = {bad}: values outside 0..16 must raise "
+                                 "a ValueError")
 
 
 def check_trains(head_cls: type) -> None:
@@ -234,30 +218,24 @@ def check_trains(head_cls: type) -> None:
     assert math.isfinite(after) and after > before, "the ELBO should rise during training"
     torch.manual_seed(0)
     bpd = test_bits_per_dim(model, load_digits("test")[:50], k=10)
-    assert math.isfinite(bpd) and 0 < bpd < math.log2(N + 1) + 0.5, (
+    assert math.isfinite(bpd) and 0 < bpd < math.log2(N + 1) + 0.5, \
         "test bits/dim should be finite and below the uniform distribution's (about 4.09)"
-    )
 
 
 REQUIREMENTS: list[Requirement] = [
-    Requirement(
-        "contract", 10, "name, params_per_dim, discrete, support, representation", check_contract
-    ),
+    Requirement("contract", 10, "name, params_per_dim, discrete, support, representation",
+                check_contract),
     Requirement("shapes", 10, "batch and event shapes, log_prob summed over pixels", check_shapes),
-    Requirement(
-        "log_prob", 25, "log-pmf against scipy; increasing positive transform", check_log_prob
-    ),
-    Requirement(
-        "normalised", 10, "probabilities of 0..16 sum to one, also at extremes", check_normalised
-    ),
+    Requirement("log_prob", 25, "log-pmf against scipy; increasing positive transform",
+                check_log_prob),
+    Requirement("normalised", 10, "probabilities of 0..16 sum to one, also at extremes",
+                check_normalised),
     Requirement("moments", 10, "mean and variance in closed form", check_moments),
     Requirement("sample", 10, "samples: whole numbers 0..16 with the right means", check_sample),
-    Requirement(
-        "stable", 10, "finite log_prob and gradients for raw outputs of +-100", check_stable
-    ),
-    Requirement(
-        "validation", 5, "a ValueError naming the family for values outside 0..16", check_validation
-    ),
+    Requirement("stable", 10, "finite log_prob and gradients for raw outputs of +-100",
+                check_stable),
+    Requirement("validation", 5, "a ValueError naming the family for values outside 0..16",
+                check_validation),
     Requirement("trains", 10, "trains in a VAE; finite test bits/dim", check_trains),
 ]
 

@@ -41,9 +41,8 @@ def task_data(split: str) -> torch.Tensor:
 
     if split not in _SALT:
         raise ValueError(f"task_data: split must be one of {sorted(_SALT)}, got {split!r}")
-    corrupted, _ = salt_pixels(
-        load_digits(split), image_fraction=0.2, pixels_per_image=8, seed=_SALT[split]
-    )
+    corrupted, _ = salt_pixels(load_digits(split), image_fraction=0.2, pixels_per_image=8,
+                               seed=_SALT[split])
     return corrupted
 
 
@@ -57,13 +56,8 @@ def score(head_name: str, seed: int) -> float:
     head = LIKELIHOODS[head_name]()
     torch.manual_seed(seed)
     model = VAE(head, data_dim=64, latent_dim=int(BUDGET["latent_dim"]))
-    train(
-        model,
-        head.prepare(task_data("train")),
-        head.prepare(task_data("val")),
-        epochs=int(BUDGET["epochs"]),
-        seed=seed,
-    )
+    train(model, head.prepare(task_data("train")), head.prepare(task_data("val")),
+          epochs=int(BUDGET["epochs"]), seed=seed)
     torch.manual_seed(0)
     return float(test_bits_per_dim(model, task_data("test"), k=int(BUDGET["k"])))
 
@@ -86,9 +80,8 @@ class Requirement:
 
 def _scores(report: dict) -> dict[str, list[float]]:
     scores = report.get("scores")
-    assert isinstance(scores, dict) and scores, (
+    assert isinstance(scores, dict) and scores, \
         "the report needs a non-empty dict 'scores' (name -> three scores)"
-    )
     return scores
 
 
@@ -100,14 +93,12 @@ def check_format(report: dict) -> None:
     assert not unknown, f"unknown heads {unknown}: use the names of vae_tutorial.LIKELIHOODS"
     assert len(scores) >= 4, "compare at least four likelihoods"
     discrete = [h for h in scores if LIKELIHOODS[h].discrete]
-    assert len(discrete) >= 2 and len(scores) - len(discrete) >= 2, (
+    assert len(discrete) >= 2 and len(scores) - len(discrete) >= 2, \
         "include at least two discrete and two continuous likelihoods"
-    )
     n_seeds = len(BUDGET["seeds"])  # type: ignore[arg-type]
     for h, values in scores.items():
-        assert isinstance(values, list) and len(values) == n_seeds, (
+        assert isinstance(values, list) and len(values) == n_seeds, \
             f"{h}: give one score per seed, {n_seeds} in all (seeds {BUDGET['seeds']})"
-        )
     assert report.get("choice") in scores, "'choice' must be one of the scored likelihoods"
 
 
@@ -147,19 +138,13 @@ def check_choice(report: dict) -> None:
 
 
 REQUIREMENTS: list[Requirement] = [
-    Requirement(
-        "format",
-        10,
-        "four or more heads, two discrete and two continuous, three seeds",
-        check_format,
-    ),
-    Requirement(
-        "yardstick", 10, "every score is a bits/dim of the discrete levels", check_yardstick
-    ),
+    Requirement("format", 10, "four or more heads, two discrete and two continuous, three seeds",
+                check_format),
+    Requirement("yardstick", 10, "every score is a bits/dim of the discrete levels",
+                check_yardstick),
     Requirement("reproduces", 30, "the chosen head's seed-0 score reproduces", check_reproduces),
-    Requirement(
-        "choice", 20, "the choice is the best, or within the seed spread of it", check_choice
-    ),
+    Requirement("choice", 20, "the choice is the best, or within the seed spread of it",
+                check_choice),
 ]
 
 
