@@ -364,26 +364,12 @@ def test_no_clipped_inline_math(every_page: dict[str, dict]) -> None:
     assert not clipped, f"inline formulas running past the column edge: {clipped}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="book/foundations/what_is_p_x_given_z: Definition 1 has two $$ formulas inside list "
-    "items that MyST leaves as text: fix them in that notebook, then delete this marker.",
-)
 def test_no_literal_dollar_outside_math(every_page: dict[str, dict]) -> None:
     """A `$` in the text means MyST did not read a formula as math (e.g. inside a list item)."""
     found = {name: r["dollars"] for name, r in every_page.items() if r["dollars"]}
     assert not found, f"literal $ outside math and code: {found}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="figures without alt text (myst-nb shows the image's file path) in chapters other "
-    "helpers are captioning: what_is_p_x_given_z, exact_model, elbo, encoder_reparameterization, "
-    "decoder_is_a_distribution, bernoulli, continuous_bernoulli, gaussian, laplace_student_t, "
-    "beta, categorical, discretized_logistic, counts, estimating_log_px, fair_comparison, "
-    "shootout, shootout_discrete, shootout_best, posterior_collapse. Delete this marker when "
-    "every figure cell has mystnb image alt metadata.",
-)
 def test_figures_have_alt_text(every_page: dict[str, dict]) -> None:
     found = {
         name: [a for a in r["alts"] if not a.strip() or PATH_LIKE_ALT.search(a.strip())]
@@ -393,12 +379,6 @@ def test_figures_have_alt_text(every_page: dict[str, dict]) -> None:
     assert not found, f"figures whose alt text is empty or a file path: {sorted(found)}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the prose says 'Exercise {ref}`...`' where the reference already reads "
-    "'Exercise 1.4' (book/foundations/what_is_p_x_given_z, book/zoo/beta): drop the word "
-    "before the reference in those notebooks, then delete this marker.",
-)
 def test_no_doubled_reference_words(html_dir: Path) -> None:
     doubled = {}
     for name in toc_pages():

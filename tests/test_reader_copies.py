@@ -93,11 +93,6 @@ def test_colab_cell_installs_the_release_without_deps(
         assert "remove-cell" not in code[0].metadata.get("tags", []), page
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the chapters' own Colab cells still install the unpinned branch: run "
-    "`python scripts/update_colab_cell.py` after merging, then delete this marker",
-)
 def test_chapter_colab_cells_are_current() -> None:
     proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "update_colab_cell.py"),
                            "--check"], capture_output=True, text=True, check=False)
