@@ -76,10 +76,10 @@ from typing import Literal
 
 import torch
 from torch import Tensor
-from tqdm.auto import tqdm
 
 from .model import VAE
 from .objectives import bits_per_dim, iwae_bound
+from .progress import tqdm
 
 Method = Literal["auto", "exact", "dequantize", "clipped"]
 METHODS: tuple[str, ...] = ("auto", "exact", "dequantize", "clipped")

@@ -12,10 +12,10 @@ from typing import Literal
 
 import torch
 from torch import Tensor
-from tqdm.auto import tqdm
 
 from .model import VAE
 from .objectives import _check_count, elbo, log_importance_weights
+from .progress import tqdm
 
 
 @dataclass
