@@ -266,7 +266,7 @@ class HeadDistribution(Independent):
 
     @property
     def mode(self) -> Tensor:
-        """The most probable x: the per-dimension modes (the dimensions are independent).
+        """The most probable x, which is the per-dimension modes (the dimensions are independent).
 
         Float like every value of a head (torch's categorical gives integer indices).
         """
