@@ -20,20 +20,20 @@ It is the Gaussian analogue of the discretized logistic (Salimans et al., 2017).
 
 from __future__ import annotations
 
-from torch import Tensor
-from torch.distributions import Normal, constraints
+from torch.distributions import Normal
 
 from .. import representations
-from .base import LikelihoodHead, positive
-from .intervals import DiscretizedDistribution, normal_interval_log_prob
+from .discretized_real_line import DiscretizedRealLineHead
+from .intervals import normal_interval_log_prob
 
 
-class DiscretizedGaussianHead(LikelihoodHead):
+class DiscretizedGaussianHead(DiscretizedRealLineHead):
     """Location (unit-interval scale) and standard deviation per pixel, ``num_levels`` levels."""
 
     name = "discretized_gaussian"
-    params_per_dim = 2
-    discrete = True
+    family = Normal
+    floor_name = "min_sigma"
+    interval_log_prob = staticmethod(normal_interval_log_prob)
 
     def __init__(
         self,
@@ -41,26 +41,4 @@ class DiscretizedGaussianHead(LikelihoodHead):
         min_sigma: float = 1e-3,
         validate_args: bool = True,
     ) -> None:
-        super().__init__(validate_args)
-        if num_levels < 2:
-            raise ValueError(f"{self.name}: num_levels must be >= 2, got {num_levels}")
-        if not min_sigma > 0:
-            raise ValueError(f"{self.name}: min_sigma must be positive, got {min_sigma}")
-        self.num_levels, self.min_sigma = int(num_levels), float(min_sigma)
-        self.support = constraints.integer_interval(0, self.num_levels - 1)
-        self.expects = f"whole numbers 0..{self.num_levels - 1}"
-
-    def representation(self, levels: Tensor) -> Tensor:
-        return representations.levels(levels, self.num_levels)
-
-    def encoder_input(self, x: Tensor) -> Tensor:
-        return x / (self.num_levels - 1)
-
-    def distribution(self, loc: Tensor, raw_sigma: Tensor) -> DiscretizedDistribution:
-        sigma = positive(raw_sigma, self.min_sigma)
-        return DiscretizedDistribution(
-            loc, sigma, self.num_levels, normal_interval_log_prob, Normal, validate_args=False
-        )
-
-    def extra_repr(self) -> str:
-        return f"{super().extra_repr()}, num_levels={self.num_levels}, min_sigma={self.min_sigma}"
+        super().__init__(num_levels, min_sigma, validate_args)

@@ -20,20 +20,20 @@ logarithm is computed as in :func:`~vae_tutorial.likelihoods.intervals.laplace_i
 
 from __future__ import annotations
 
-from torch import Tensor
-from torch.distributions import Laplace, constraints
+from torch.distributions import Laplace
 
 from .. import representations
-from .base import LikelihoodHead, positive
-from .intervals import DiscretizedDistribution, laplace_interval_log_prob
+from .discretized_real_line import DiscretizedRealLineHead
+from .intervals import laplace_interval_log_prob
 
 
-class DiscretizedLaplaceHead(LikelihoodHead):
+class DiscretizedLaplaceHead(DiscretizedRealLineHead):
     """Location (unit-interval scale) and scale per pixel, over ``num_levels`` levels."""
 
     name = "discretized_laplace"
-    params_per_dim = 2
-    discrete = True
+    family = Laplace
+    floor_name = "min_scale"
+    interval_log_prob = staticmethod(laplace_interval_log_prob)
 
     def __init__(
         self,
@@ -41,26 +41,4 @@ class DiscretizedLaplaceHead(LikelihoodHead):
         min_scale: float = 1e-3,
         validate_args: bool = True,
     ) -> None:
-        super().__init__(validate_args)
-        if num_levels < 2:
-            raise ValueError(f"{self.name}: num_levels must be >= 2, got {num_levels}")
-        if not min_scale > 0:
-            raise ValueError(f"{self.name}: min_scale must be positive, got {min_scale}")
-        self.num_levels, self.min_scale = int(num_levels), float(min_scale)
-        self.support = constraints.integer_interval(0, self.num_levels - 1)
-        self.expects = f"whole numbers 0..{self.num_levels - 1}"
-
-    def representation(self, levels: Tensor) -> Tensor:
-        return representations.levels(levels, self.num_levels)
-
-    def encoder_input(self, x: Tensor) -> Tensor:
-        return x / (self.num_levels - 1)
-
-    def distribution(self, loc: Tensor, raw_scale: Tensor) -> DiscretizedDistribution:
-        scale = positive(raw_scale, self.min_scale)
-        return DiscretizedDistribution(
-            loc, scale, self.num_levels, laplace_interval_log_prob, Laplace, validate_args=False
-        )
-
-    def extra_repr(self) -> str:
-        return f"{super().extra_repr()}, num_levels={self.num_levels}, min_scale={self.min_scale}"
+        super().__init__(num_levels, min_scale, validate_args)
