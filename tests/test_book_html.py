@@ -352,13 +352,6 @@ def test_no_clipped_tables(every_page: dict[str, dict]) -> None:
     assert not clipped, f"tables cut off at the column edge: {clipped}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="inline formulas too long for the column (MathJax 3 does not break lines), in "
-    "solutions of book/foundations/decoder_is_a_distribution, book/zoo/bernoulli, "
-    "book/zoo/discretized_logistic, book/zoo/counts: make them display math ($$) in those "
-    "notebooks, then delete this marker.",
-)
 def test_no_clipped_inline_math(every_page: dict[str, dict]) -> None:
     clipped = {n: r["clipped_inline"] for n, r in every_page.items() if r["clipped_inline"]}
     assert not clipped, f"inline formulas running past the column edge: {clipped}"
