@@ -28,26 +28,15 @@ from torch.distributions import MultivariateNormal, constraints
 
 from .. import representations
 from .base import LikelihoodHead, positive
-from .joint import check_event
+from .joint import HeadChecked
 
 
-class CheckedMultivariateNormal(MultivariateNormal):
+class CheckedMultivariateNormal(HeadChecked, MultivariateNormal):
     """``MultivariateNormal`` (from ``scale_tril``) that checks values with its head's messages."""
 
     def __init__(self, loc: Tensor, scale_tril: Tensor, head: LikelihoodHead) -> None:
         super().__init__(loc, scale_tril=scale_tril, validate_args=False)
         self.head = head
-
-    def log_prob(self, value: Tensor) -> Tensor:
-        check_event(self.head, value, self.event_shape[0])
-        return super().log_prob(value)
-
-    def expand(self, batch_shape, _instance=None):  # keep the head on expanded copies
-        new = super().expand(
-            batch_shape, self._get_checked_instance(CheckedMultivariateNormal, _instance)
-        )
-        new.head = self.head
-        return new
 
 
 class GaussianFullHead(LikelihoodHead):

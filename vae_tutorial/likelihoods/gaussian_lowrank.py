@@ -30,10 +30,10 @@ from torch.distributions import LowRankMultivariateNormal, constraints
 
 from .. import representations
 from .base import LikelihoodHead, positive
-from .joint import check_event
+from .joint import HeadChecked
 
 
-class CheckedLowRankNormal(LowRankMultivariateNormal):
+class CheckedLowRankNormal(HeadChecked, LowRankMultivariateNormal):
     """``LowRankMultivariateNormal`` that checks values with its head's error messages."""
 
     def __init__(
@@ -41,17 +41,6 @@ class CheckedLowRankNormal(LowRankMultivariateNormal):
     ) -> None:
         super().__init__(loc, cov_factor, cov_diag, validate_args=False)
         self.head = head
-
-    def log_prob(self, value: Tensor) -> Tensor:
-        check_event(self.head, value, self.event_shape[0])
-        return super().log_prob(value)
-
-    def expand(self, batch_shape, _instance=None):  # keep the head on expanded copies
-        new = super().expand(
-            batch_shape, self._get_checked_instance(CheckedLowRankNormal, _instance)
-        )
-        new.head = self.head
-        return new
 
 
 class GaussianLowRankHead(LikelihoodHead):

@@ -54,3 +54,24 @@ def check_event(head: LikelihoodHead, value: Tensor, data_dim: int) -> None:
             f"{head.name}: x has trailing size {value.shape[-1] if value.dim() else 'none'}, "
             f"the distribution has D = {data_dim} dimensions"
         )
+
+
+class HeadChecked:
+    """Mixin for a torch distribution over whole images that a head returns.
+
+    ``log_prob`` checks values with the head's own messages (:func:`check_event`), and ``expand``
+    keeps the head on the expanded copy. Put it first among the bases, e.g.
+    ``class CheckedLowRankNormal(HeadChecked, LowRankMultivariateNormal)``; the constructor sets
+    ``self.head``.
+    """
+
+    head: LikelihoodHead
+
+    def log_prob(self, value: Tensor) -> Tensor:
+        check_event(self.head, value, self.event_shape[0])
+        return super().log_prob(value)
+
+    def expand(self, batch_shape, _instance=None):  # keep the head on expanded copies
+        new = super().expand(batch_shape, self._get_checked_instance(type(self), _instance))
+        new.head = self.head
+        return new
