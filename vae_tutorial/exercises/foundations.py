@@ -1,234 +1,18 @@
-r"""Checkers for the book's exercises: right, close or wrong, with a hint, never the answer.
-
-A student calls ``check(label, answer)`` with the exercise's label as printed in the book (for
-example ``check("decoder-dist-ex-2", 784)``). Three kinds of checker exist:
-
-* **numeric**: the answer is a number or a tuple of numbers; "right" within a tolerance that
-  states how exact the answer should be (exact arithmetic, or the Monte Carlo error of the
-  experiment the exercise asks for), "close" within a wider one, "wrong" otherwise. Known typical
-  mistakes (a missing factor, a sign, a mean instead of a sum) get their own hint.
-* **code**: the answer is a function; the checker calls it on test inputs and compares its
-  outputs with a reference implementation in this module. Outputs that differ from the reference
-  by a sign, a constant or a factor are reported as such.
-* **range**: the answer is the result of a training run with the seed and budget the exercise
-  states; "right" when it lies in the range measured over several seeds.
-
-The message never contains the reference value: it says how the answer relates to it (too
-large, too small, off by a constant) and gives a hint. ``CHECKERS`` maps each label to its
-checker; :func:`labels` lists them.
-"""
+"""Checkers for the exercises of Part I, Foundations (five chapters)."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 from torch import Tensor
 from torch.distributions import Independent, Laplace, LogNormal, Normal
 
-__all__ = ["CHECKERS", "Verdict", "check", "expected_range", "labels"]
+from .kinds import Code, Numeric, Range, Verdict, flat_output
 
-
-@dataclass(frozen=True)
-class Verdict:
-    """The outcome of a check: ``status`` is ``"right"``, ``"close"`` or ``"wrong"``."""
-
-    label: str
-    status: str
-    message: str
-
-    @property
-    def passed(self) -> bool:
-        """True when the answer is right."""
-        return self.status == "right"
-
-    def __str__(self) -> str:
-        return f"[{self.label}] {self.status.upper()}: {self.message}"
-
-    __repr__ = __str__
-
-
-# --------------------------------------------------------------------------- numeric answers
-@dataclass(frozen=True)
-class Numeric:
-    """Reference numbers with a relative tolerance for "right" and a wider one for "close".
-
-    ``mistakes`` pairs a typical wrong answer with the hint it deserves; ``names`` names the
-    components of a tuple answer in messages ("the mean", "the variance").
-    """
-
-    reference: tuple[float, ...]
-    rtol: float
-    close_rtol: float
-    hint: str
-    names: tuple[str, ...] = ()
-    mistakes: tuple[tuple[tuple[float, ...], str], ...] = ()
-    atol: float = 0.0
-
-    def __call__(self, label: str, answer: object) -> Verdict:
-        values = _as_floats(answer, len(self.reference))
-        if values is None:
-            n = len(self.reference)
-            what = "one number" if n == 1 else f"{n} numbers ({', '.join(self.names)})"
-            return Verdict(label, "wrong", f"expected {what}, got {type(answer).__name__}.")
-        for wrong, hint in self.mistakes:
-            if all(_within(v, w, 1e-3, 1e-9) for v, w in zip(values, wrong, strict=True)):
-                return Verdict(label, "wrong", hint)
-        errs = [_rel_err(v, r, self.atol) for v, r in zip(values, self.reference, strict=True)]
-        if all(e <= self.rtol for e in errs):
-            return Verdict(label, "right", "well done.")
-        names = self.names or ("your answer",)
-        off = [
-            f"{names[i]} is too {'large' if values[i] > self.reference[i] else 'small'}"
-            for i, e in enumerate(errs)
-            if e > self.rtol
-        ]
-        if all(e <= self.close_rtol for e in errs):
-            return Verdict(label, "close", "; ".join(off) + " (but close). " + self.hint)
-        return Verdict(label, "wrong", "; ".join(off) + ". " + self.hint)
-
-
-def _as_floats(answer: object, n: int) -> list[float] | None:
-    if isinstance(answer, Tensor):
-        answer = answer.detach().flatten().tolist()
-    if isinstance(answer, (int, float)) and not isinstance(answer, bool):
-        answer = [answer]
-    if not isinstance(answer, Sequence) or len(answer) != n:
-        return None
-    try:
-        out = [float(a) for a in answer]
-    except (TypeError, ValueError):
-        return None
-    return out if all(math.isfinite(v) for v in out) else None
-
-
-def _rel_err(value: float, ref: float, atol: float = 0.0) -> float:
-    return max(abs(value - ref) - atol, 0.0) / max(abs(ref), 1e-12)
-
-
-def _within(value: float, ref: float, rtol: float, atol: float) -> bool:
-    return abs(value - ref) <= atol + rtol * abs(ref)
-
-
-# --------------------------------------------------------------------------- range answers
-@dataclass(frozen=True)
-class Range:
-    """A training result expected in ``[low, high]`` (measured over seeds), "close" within
-    ``slack`` outside it."""
-
-    low: float
-    high: float
-    slack: float
-    hint: str
-    names: tuple[str, ...] = ()
-    bounds: tuple[tuple[float, float], ...] = ()
-
-    def intervals(self) -> tuple[tuple[float, float], ...]:
-        return self.bounds or ((self.low, self.high),)
-
-    def __call__(self, label: str, answer: object) -> Verdict:
-        ivs = self.intervals()
-        values = _as_floats(answer, len(ivs))
-        if values is None:
-            return Verdict(label, "wrong", f"expected {len(ivs)} number(s), got {answer!r:.40}.")
-        names = self.names or ("your result",)
-        off, far = [], False
-        for i, (v, (lo, hi)) in enumerate(zip(values, ivs, strict=True)):
-            if lo <= v <= hi:
-                continue
-            off.append(f"{names[i]} is {'above' if v > hi else 'below'} the expected range")
-            far = far or v < lo - self.slack or v > hi + self.slack
-        if not off:
-            return Verdict(label, "right", "in the range of our runs over several seeds.")
-        status = "wrong" if far else "close"
-        return Verdict(label, status, "; ".join(off) + ". " + self.hint)
-
-
-# --------------------------------------------------------------------------- code answers
-@dataclass(frozen=True)
-class Code:
-    """Call the student's function on ``cases()`` and compare with ``reference`` elementwise.
-
-    ``cases`` returns a list of argument tuples; both functions must return a tensor (or a tuple
-    of tensors) of the same shape. Differences that are a sign flip, a constant offset or a
-    constant factor are named in the message.
-    """
-
-    reference: Callable[..., object]
-    cases: Callable[[], list[tuple]]
-    signature: str
-    hint: str
-    rtol: float = 1e-5
-    atol: float = 1e-8
-    close_rtol: float = 0.02
-    extra: Callable[[Callable[..., object]], str | None] | None = field(default=None)
-
-    def __call__(self, label: str, answer: object) -> Verdict:
-        if not callable(answer):
-            return Verdict(label, "wrong", f"pass your function itself: {self.signature}.")
-        mine_all, ref_all = [], []
-        for args in self.cases():
-            try:
-                with torch.no_grad():
-                    mine = answer(*args)
-            except Exception as err:  # the student's code: report, do not crash
-                return Verdict(
-                    label, "wrong", f"your function raised {type(err).__name__}: {err}. "
-                    f"Expected {self.signature}."
-                )
-            with torch.no_grad():
-                ref = self.reference(*args)
-            mine_t, ref_t = _flat(mine), _flat(ref)
-            if mine_t is None or mine_t.shape != ref_t.shape:
-                shape = None if mine_t is None else tuple(mine_t.shape)
-                return Verdict(
-                    label, "wrong", f"wrong output shape or type (flattened {shape}); "
-                    f"expected {self.signature}."
-                )
-            mine_all.append(mine_t)
-            ref_all.append(ref_t)
-        mine_c, ref_c = torch.cat(mine_all), torch.cat(ref_all)
-        if not torch.isfinite(mine_c).all():
-            return Verdict(label, "wrong", "your function returned inf or nan. " + self.hint)
-        if torch.allclose(mine_c, ref_c, rtol=self.rtol, atol=self.atol):
-            if self.extra is not None and (msg := self.extra(answer)) is not None:
-                return Verdict(label, "close", msg)
-            return Verdict(label, "right", "matches the reference on all test inputs.")
-        return Verdict(label, *_diagnose(mine_c, ref_c, self.close_rtol, self.hint))
-
-
-def _flat(out: object) -> Tensor | None:
-    if isinstance(out, (tuple, list)):
-        parts = [_flat(o) for o in out]
-        if any(p is None for p in parts):
-            return None
-        return torch.cat(parts)  # type: ignore[arg-type]
-    if isinstance(out, (int, float)) and not isinstance(out, bool):
-        return torch.tensor([float(out)], dtype=torch.float64)
-    if isinstance(out, Tensor):
-        return out.detach().to(torch.float64).flatten()
-    return None
-
-
-def _diagnose(mine: Tensor, ref: Tensor, close_rtol: float, hint: str) -> tuple[str, str]:
-    scale = ref.abs().max().clamp(min=1e-12)
-    if torch.allclose(mine, -ref, rtol=1e-5, atol=1e-8 * float(scale)):
-        return "wrong", "right up to the sign: check which quantity is negated. " + hint
-    diff = mine - ref
-    if diff.std() <= 1e-6 * scale and diff.abs().mean() > 1e-6 * scale:
-        return "wrong", "off by the same constant on every input: a normalising term? " + hint
-    ratio = mine / torch.where(ref.abs() > 1e-12, ref, torch.ones_like(ref))
-    mask = ref.abs() > 1e-9 * scale
-    if mask.any() and ratio[mask].std() <= 1e-6 * ratio[mask].abs().mean() \
-            and (ratio[mask].mean() - 1).abs() > 1e-4:
-        return "wrong", "off by a constant factor on every input: a mean instead of a sum, " \
-            "a missing 1/2, or a variance for a standard deviation? " + hint
-    rel = (diff.abs() / ref.abs().clamp(min=1e-12)).max()
-    if rel <= close_rtol:
-        return "close", "within a few percent of the reference but not equal. " + hint
-    return "wrong", "does not match the reference on the test inputs. " + hint
+__all__ = ["CHECKERS", "resolve"]
 
 
 # --------------------------------------------------------------------------- references
@@ -247,7 +31,7 @@ def _exact_posterior_cases() -> list[tuple]:
 
 
 def _ppca_sigma2(x: Tensor, latent_dim: int) -> Tensor:
-    from .exact import fit_ppca
+    from ..exact import fit_ppca
 
     return torch.as_tensor(fit_ppca(x, latent_dim).sigma2)
 
@@ -263,7 +47,7 @@ _TANH_GRID = (-6.0, 6.0, 4801)
 
 
 def _tanh_posterior_mean() -> float:
-    from .exact import integrate_on_grid, posterior_on_grid
+    from ..exact import integrate_on_grid, posterior_on_grid
 
     z = torch.linspace(*_TANH_GRID, dtype=torch.float64)  # type: ignore[arg-type]
     log_lik = Normal(3 * torch.tanh(z), 0.3).log_prob(torch.tensor(2.9, dtype=torch.float64))
@@ -350,7 +134,7 @@ class MeanAndSamples:
         dist = _sample_dist()
         torch.manual_seed(0)
         try:
-            out = _flat(answer(dist))
+            out = flat_output(answer(dist))
         except Exception as err:
             return Verdict(label, "wrong", f"your function raised {type(err).__name__}: {err}.")
         if out is None or out.numel() != 9 * 64:
@@ -486,13 +270,13 @@ CHECKERS: dict[str, Callable[[str, object], Verdict]] = {
 }
 
 
-def _resolve() -> None:
+def resolve(checkers: dict[str, Callable[[str, object], Verdict]]) -> None:
     """Fill in references that need a computation (done once, on first use)."""
     key = "exact-ex-3"
-    chk = CHECKERS[key]
+    chk = checkers[key]
     if isinstance(chk, Numeric) and math.isnan(chk.reference[0]):
         wrong = _tanh_posterior_mean_with_variance()
-        CHECKERS[key] = Numeric(
+        checkers[key] = Numeric(
             (_tanh_posterior_mean(),), chk.rtol, chk.close_rtol, chk.hint, chk.names,
             mistakes=(((wrong,), "Normal's second argument is the standard deviation: "
                        "you used 0.3 as a variance."),),
@@ -500,7 +284,7 @@ def _resolve() -> None:
 
 
 def _tanh_posterior_mean_with_variance() -> float:
-    from .exact import integrate_on_grid, posterior_on_grid
+    from ..exact import integrate_on_grid, posterior_on_grid
 
     z = torch.linspace(*_TANH_GRID, dtype=torch.float64)  # type: ignore[arg-type]
     log_lik = Normal(3 * torch.tanh(z), 0.3**0.5).log_prob(torch.tensor(2.9, dtype=torch.float64))
@@ -508,32 +292,3 @@ def _tanh_posterior_mean_with_variance() -> float:
     return float(integrate_on_grid(log_post.exp() * z, z))
 
 
-def labels() -> list[str]:
-    """The exercise labels that have a checker."""
-    return sorted(CHECKERS)
-
-
-def expected_range(label: str) -> tuple[tuple[float, float], ...]:
-    """The expected range(s) of a "train and compare" exercise, as stated in the book."""
-    chk = CHECKERS.get(label)
-    if not isinstance(chk, Range):
-        raise ValueError(f"expected_range: {label!r} is not a train-and-compare exercise")
-    return chk.intervals()
-
-
-def check(label: str, answer: object, quiet: bool = False) -> Verdict:
-    """Check ``answer`` to the exercise ``label``; print and return the :class:`Verdict`.
-
-    ``answer`` is a number, a tuple of numbers, or a function, as the exercise's checking line
-    says. The verdict says right, close or wrong with a hint; it never contains the reference
-    answer. ``quiet=True`` returns without printing.
-    """
-    if label not in CHECKERS:
-        raise ValueError(
-            f"check: no checker for {label!r}; exercises with a checker: {', '.join(labels())}"
-        )
-    _resolve()
-    verdict = CHECKERS[label](label, answer)
-    if not quiet:
-        print(verdict)
-    return verdict
