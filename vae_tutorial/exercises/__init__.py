@@ -17,8 +17,8 @@ The message never contains the reference value: it says how the answer relates t
 large, too small, off by a constant) and gives a hint. ``CHECKERS`` maps each label to its
 checker; :func:`labels` lists them.
 
-The checkers live with their part of the book: :mod:`.foundations`, :mod:`.zoo`,
-:mod:`.evaluation` and :mod:`.beyond` (Parts IV and V); the kinds of checker are in :mod:`.kinds`.
+The checkers live with their part of the book, in the submodules ``foundations``, ``zoo``,
+``evaluation`` and ``beyond`` (Parts IV and V); the kinds of checker are in ``kinds``.
 """
 
 from __future__ import annotations
