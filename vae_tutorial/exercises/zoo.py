@@ -245,6 +245,10 @@ def _beta_binomial_cases() -> list[tuple]:
 
 
 # --------------------------------------------------------------------------- the registry
+# Ranges of the train-and-compare exercises: min and max over seeds 0, 1, 2 of the protocol the
+# exercise states (scripts/exercise_ranges.py zoo), widened by 0.03 bits/dim, 3 nats for a
+# validation ELBO, 0.1 bits per feature for the synthetic counts. The exercise text types the
+# same numbers (tests/test_exercises_zoo.py checks that they agree).
 _CHECK_HINT = "Train and score exactly as the exercise states (seed, epochs, k)."
 
 CHECKERS: dict[str, Callable[[str, object], Verdict]] = {
@@ -287,9 +291,10 @@ CHECKERS: dict[str, Callable[[str, object], Verdict]] = {
     ),
     "cb-ex-3": Numeric(
         (1 / 16,), 1e-6, 0.05,
-        "The bin of level 8 has width 1/16 on the unit scale; the density is at most 1.",
+        "Bound the density on the bin of level 8 for every logit; which logit attains the bound "
+        "over the whole bin?",
         names=("your probability",),
-        mistakes=(((1 / 17,), "the levels are k/16, so the bins have width 1/16, not 1/17."),
+        mistakes=(((1 / 17,), "the levels are k/16: how wide is the bin of one level?"),
                   ((4.0,), "give the probability, not its number of bits."),),
     ),
     # ------------------------------------------------------------------ gaussian
@@ -367,8 +372,8 @@ CHECKERS: dict[str, Callable[[str, object], Verdict]] = {
     ),
     "categorical-ex-2": Numeric(
         (0.0, math.log2(256 / 17)), 1e-6, 0.05,
-        "(a) Is any information gained or lost by a one-to-one relabelling? (b) The amount "
-        "subtracted is log2(256/17) bits/dim.",
+        "(a) Is any information gained or lost by a one-to-one relabelling? (b) Compare what "
+        "the colleague subtracts with what should be subtracted when no level is split.",
         names=("(a) the best bits/dim minus b", "(b) the flattery in bits/dim"),
         atol=1e-6,
         mistakes=(((-math.log2(256 / 17), math.log2(256 / 17)), "(a) more levels do not make the "
@@ -428,7 +433,8 @@ CHECKERS: dict[str, Callable[[str, object], Verdict]] = {
     ),
     "discretized-real-line-ex-3": Numeric(
         (-math.expm1(-(1 / 16) / (2 * 0.01)),), 1e-4, 0.02,
-        "Put mu in the middle of the bin: each edge is w/2 away; then P = 1 - exp(-w / (2b)).",
+        "Put mu where the sum of the two exponentials is smallest, then evaluate P(k) with "
+        "w = 1/16 and b = 0.01.",
         names=("your probability",),
         mistakes=(((-math.expm1(-(1 / 16) / 0.01),), "each edge is w/2 from the centre, not w."),
                   ((math.exp(-(1 / 16) / (2 * 0.01)),), "that is the mass OUTSIDE the bin."),),
