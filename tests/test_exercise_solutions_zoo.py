@@ -57,9 +57,9 @@ def test_categorical_ex_3_digits_layer() -> None:
 
 
 def test_cb_ex_2_logit_of_about_ten() -> None:
-    from vae_tutorial.exercises.zoo import cb_logit_for_mean
+    from vae_tutorial.exercises.zoo import _cb_logit_for_mean
 
-    eta = cb_logit_for_mean(0.9)
+    eta = _cb_logit_for_mean(0.9)
     assert round(eta) == 10 and 1 / (1 + math.exp(-eta)) > 0.9999
     assert abs(math.log(9) - 2.2) < 0.01
 

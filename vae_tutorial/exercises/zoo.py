@@ -16,7 +16,7 @@ from torch.nn.functional import softplus
 
 from .kinds import Code, Numeric, Range, Verdict
 
-__all__ = ["CHECKERS", "cb_logit_for_mean", "pooled_extra_bits"]
+__all__ = ["CHECKERS", "resolve"]
 
 F64 = torch.float64
 
@@ -57,7 +57,7 @@ def _lambda_cases() -> list[tuple]:
     return [(_t(1e-6, 0.01, 0.2, 0.4999, 0.5, 0.5001, 0.7, 0.99, 1 - 1e-6),)]
 
 
-def pooled_extra_bits() -> float:
+def _pooled_extra_bits() -> float:
     """bernoulli-ex-4: bits per pixel of the levels given their binary value, pooled over pixels.
 
     The training frequency of each level (plus one) within its half, scored on the test levels.
@@ -84,7 +84,7 @@ def _cb_cases() -> list[tuple]:
     return [(_t(0.0, 1e-3, -1e-3, 0.05, 0.5, -0.5, 2.0, -5.0, 10.0, 30.0, -50.0),)]
 
 
-def cb_logit_for_mean(target: float) -> float:
+def _cb_logit_for_mean(target: float) -> float:
     """The logit eta whose continuous Bernoulli has mean ``target`` (bisection, float64)."""
 
     def mean(eta: float) -> float:
@@ -471,11 +471,11 @@ def resolve(checkers: dict[str, Callable[[str, object], Verdict]]) -> None:
     chk = checkers["bernoulli-ex-4"]
     if isinstance(chk, Numeric) and math.isnan(chk.reference[0]):
         checkers["bernoulli-ex-4"] = Numeric(
-            (pooled_extra_bits(),), chk.rtol, chk.close_rtol, chk.hint, chk.names,
+            (_pooled_extra_bits(),), chk.rtol, chk.close_rtol, chk.hint, chk.names,
         )
     chk = checkers["cb-ex-2"]
     if isinstance(chk, Numeric) and math.isnan(chk.reference[0]):
-        eta = cb_logit_for_mean(0.9)
+        eta = _cb_logit_for_mean(0.9)
         checkers["cb-ex-2"] = Numeric(
             (eta, chk.reference[1]), chk.rtol, chk.close_rtol, chk.hint, chk.names,
             mistakes=(((math.log(9.0), math.log(9.0)), "the continuous Bernoulli's maximiser is "
