@@ -35,6 +35,15 @@ REQUIRED = {
     "book/foundations/elbo.ipynb",
     "book/foundations/encoder_reparameterization.ipynb",
     "book/foundations/decoder_is_a_distribution.ipynb",
+    "book/zoo/bernoulli.ipynb",
+    "book/zoo/continuous_bernoulli.ipynb",
+    "book/zoo/gaussian.ipynb",
+    "book/zoo/laplace_student_t.ipynb",
+    "book/zoo/beta.ipynb",
+    "book/zoo/categorical.ipynb",
+    "book/zoo/discretized_logistic.ipynb",
+    "book/zoo/discretized_real_line.ipynb",
+    "book/zoo/counts.ipynb",
 }
 CHAPTERS = sorted(
     p.relative_to(ROOT).as_posix()

@@ -63,6 +63,7 @@ def check(label: str, answer: object, quiet: bool = False) -> Verdict:
             f"check: no checker for {label!r}; exercises with a checker: {', '.join(labels())}"
         )
     foundations.resolve(CHECKERS)
+    zoo.resolve(CHECKERS)
     verdict = CHECKERS[label](label, answer)
     if not quiet:
         print(verdict)
