@@ -35,6 +35,18 @@ REQUIRED = {
     "book/foundations/elbo.ipynb",
     "book/foundations/encoder_reparameterization.ipynb",
     "book/foundations/decoder_is_a_distribution.ipynb",
+    "book/evaluation/estimating_log_px.ipynb",
+    "book/evaluation/fair_comparison.ipynb",
+    "book/evaluation/shootout.ipynb",
+    "book/evaluation/shootout_discrete.ipynb",
+    "book/evaluation/shootout_best.ipynb",
+    "book/evaluation/posterior_collapse.ipynb",
+    "book/nonfactorized/correlated_gaussians.ipynb",
+    "book/nonfactorized/autoregressive.ipynb",
+    "book/nonfactorized/ignoring_z.ipynb",
+    "book/tables/likelihood_per_column.ipynb",
+    "book/tables/zero_inflation.ipynb",
+    "book/tables/missing_values.ipynb",
 }
 CHAPTERS = sorted(
     p.relative_to(ROOT).as_posix()
