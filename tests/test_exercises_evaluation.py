@@ -197,3 +197,12 @@ def test_collapse_ex_3_fixed_sigma_is_not_learned() -> None:
     (s_lo, s_hi), units, (b_lo, b_hi) = expected_range("collapse-ex-3")
     v = _verdict("collapse-ex-3", (0.5, units[1], (b_lo + b_hi) / 2))
     assert v.status == "wrong" and "sigma" in v.message
+
+
+def test_shootout_best_ex_2_range() -> None:
+    bounds = expected_range("shootout-best-ex-2")
+    mids = tuple((lo + hi) / 2 for lo, hi in bounds)
+    assert _verdict("shootout-best-ex-2", mids).passed
+    # test bits/dim at k=1000 of the book's best model instead of validation: below the ranges
+    v = _verdict("shootout-best-ex-2", (1.80, mids[1], mids[2]))
+    assert v.status == "wrong" and "VampPrior" in v.message

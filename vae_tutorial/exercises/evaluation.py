@@ -180,6 +180,17 @@ CHECKERS: dict[str, Callable[[str, object], Verdict]] = {
         ),
     ),
     "shootout-discrete-ex-3": Lazy(_mixture_difference),
+    # ------------------------------------------------------------------ shootout_best
+    # validation bits/dim, k=100 (scripts/exercise_ranges.py best_priors), widened by 0.03
+    "shootout-best-ex-2": Range(
+        0.0, 0.0, 0.15,
+        "Build with best.build_best_model(), replace model.prior, train with every setting of "
+        "best.BEST_CONFIG (IWAE objective, k=5, seed 0) and score the VALIDATION digits with "
+        "torch.manual_seed(0), k=100.",
+        names=("the VampPrior's bits/dim", "the mixture's bits/dim",
+               "the standard normal's bits/dim"),
+        bounds=((1.97, 2.07), (1.99, 2.07), (2.00, 2.08)),
+    ),
     # ------------------------------------------------------------------ posterior_collapse
     "collapse-ex-1": Lazy(_collapse_interval),
     "collapse-ex-2": Numeric(
