@@ -44,6 +44,18 @@ REQUIRED = {
     "book/zoo/discretized_logistic.ipynb",
     "book/zoo/discretized_real_line.ipynb",
     "book/zoo/counts.ipynb",
+    "book/evaluation/estimating_log_px.ipynb",
+    "book/evaluation/fair_comparison.ipynb",
+    "book/evaluation/shootout.ipynb",
+    "book/evaluation/shootout_discrete.ipynb",
+    "book/evaluation/shootout_best.ipynb",
+    "book/evaluation/posterior_collapse.ipynb",
+    "book/nonfactorized/correlated_gaussians.ipynb",
+    "book/nonfactorized/autoregressive.ipynb",
+    "book/nonfactorized/ignoring_z.ipynb",
+    "book/tables/likelihood_per_column.ipynb",
+    "book/tables/zero_inflation.ipynb",
+    "book/tables/missing_values.ipynb",
 }
 CHAPTERS = sorted(
     p.relative_to(ROOT).as_posix()
@@ -107,3 +119,27 @@ def test_every_checker_is_announced_in_the_book() -> None:
     for path in CHAPTERS:
         announced |= parse(path)[2]
     assert set(CHECKERS) <= announced, set(CHECKERS) - announced
+
+
+GUIDE_ROW = re.compile(r"^\| `([\w-]+)` \| (★{1,3}) \| (O\d+(?:, O\d+)*) \|", re.M)
+
+
+def test_lecturers_guide_matches_the_chapters() -> None:
+    """Every exercise of a labelled chapter has a row in the lecturer's guide with its tier and
+    objectives as the chapter states them, and the guide lists no exercise that does not exist."""
+    rows = {
+        label: (tier, objs.split(", "))
+        for label, tier, objs in GUIDE_ROW.findall(
+            (BOOK / "reference" / "lecturers_guide.md").read_text()
+        )
+    }
+    everywhere: set[str] = set()
+    for path in CHAPTERS:
+        _, exercises, _, _ = parse(path)
+        everywhere |= set(exercises)
+        if path not in REQUIRED:
+            continue
+        for label, value in exercises.items():
+            assert label in rows, f"{path}: {label} has no row in the lecturer's guide"
+            assert rows[label] == value, f"{label}: guide says {rows[label]}, chapter {value}"
+    assert set(rows) <= everywhere, set(rows) - everywhere

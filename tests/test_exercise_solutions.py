@@ -3,7 +3,8 @@
 Each test runs the code a solution shows (or the computation it describes) and asserts the
 claims its prose makes, so a solution that stops being true fails here, as a chapter's own
 claims fail its asserts. Solutions that are notebook cells (``exact-ex-2``) run under nbval;
-the encoder exercises' solutions run in ``test_exercises.py`` next to their checkers.
+the encoder exercises' solutions run in ``test_exercises.py`` next to their checkers. The other
+parts' solutions run in ``test_exercise_solutions_zoo.py`` and ``test_exercise_solutions_later.py``.
 """
 
 from __future__ import annotations
