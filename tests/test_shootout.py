@@ -315,3 +315,39 @@ def test_one_stored_run_reproduces() -> None:
     else:
         sd = results["summary"][REPRO_LABEL]["sd"]
         assert abs(row["test_bits_per_dim"] - stored["test_bits_per_dim"]) <= 3 * sd
+
+
+def test_part_iv_guide_row_follows_the_numbers() -> None:
+    """The dependent-pixels row recommends the autoregressive decoders tied with the best of them
+    only when that best is clearly better than the best factorized head of the shoot-out."""
+    from vae_tutorial.shootout import PART_IV_BEST_LABEL, PART_IV_GROUP
+
+    part_iv = _runs(
+        {
+            "PixelCNN-style 5x5 (3 logistics)": [1.89, 1.90, 1.91],
+            "PixelCNN-style 15x15 (3 logistics)": [1.90, 1.905, 1.91],
+            "MADE (3 logistics)": [1.945, 1.95, 1.955],
+            PART_IV_BEST_LABEL: [1.85, 1.855, 1.86],
+        }
+    )
+    assert summarize(part_iv)["MADE (3 logistics)"].group == PART_IV_GROUP
+    rows = decision_guide(_fake_results(**BASE), part_iv=part_iv)
+    assert len(rows) == len(decision_guide(_fake_results(**BASE))) + 1
+    row = rows[-1]
+    assert row.measured and row.source.startswith("Part IV")
+    assert row.use == ["PixelCNN-style 5x5 (3 logistics)", "PixelCNN-style 15x15 (3 logistics)"]
+    assert row.avoid == ["MADE (3 logistics)"]  # the best model is a recipe, not a decoder
+    assert "Part IV results files" in format_guide_markdown(rows)
+    # a factorized head as good as the decoders: nothing is recommended
+    level = {**BASE, "discretized_logistic": 1.90}
+    assert decision_guide(_fake_results(**level), part_iv=part_iv)[-1].use == []
+
+
+def test_part_iv_rows_come_from_the_part_iv_files() -> None:
+    from vae_tutorial.shootout import PART_IV_FAMILIES, part_iv_rows
+
+    rows = part_iv_rows(RESULTS.parents[1] / "nonfactorized")
+    labels = [r["label"] for r in rows]
+    assert set(labels) == set(PART_IV_FAMILIES)
+    assert all(labels.count(lbl) == 3 for lbl in PART_IV_FAMILIES)
+    assert all(r["protocol"] and 1.5 < r["test_bits_per_dim"] < 2.5 for r in rows)
