@@ -351,3 +351,39 @@ def test_part_iv_rows_come_from_the_part_iv_files() -> None:
     assert set(labels) == set(PART_IV_FAMILIES)
     assert all(labels.count(lbl) == 3 for lbl in PART_IV_FAMILIES)
     assert all(r["protocol"] and 1.5 < r["test_bits_per_dim"] < 2.5 for r in rows)
+
+
+@pytest.mark.parametrize("label", ["pixelcnn 5x5 (3 logistics)", "gaussian_lowrank (r=4)"])
+def test_part_iv_heads_run_under_the_protocol(label) -> None:
+    """A Part IV head trains and scores under a tiny protocol (the correlated Gaussians by
+    dequantization, the autoregressive heads exactly)."""
+    from vae_tutorial.shootout import PART_IV_HEADS
+
+    assert label in {s.label for s in PART_IV_HEADS}
+    row = run_one(label, 0, TINY)
+    assert row["label"] == label and 1.0 < row["test_bits_per_dim"] < 10.0
+    assert summarize([row])[label].group == "nonfactorized"
+
+
+def test_merge_results_replaces_the_labels_it_brings() -> None:
+    from vae_tutorial.shootout import merge_results
+
+    old = {**_fake_results(**BASE), "protocol": {"k": 1000}, "heads": {"beta": {}}}
+    new_runs = _runs({"beta": [2.0, 2.1, 2.2], "made (3 logistics)": [1.9, 1.95, 2.0]})
+    new = {
+        "runs": new_runs,
+        "protocol": {"k": 1000},
+        "heads": {"made (3 logistics)": {}},
+        "command": "python -m vae_tutorial.shootout --merge",
+        "wall_seconds": 1.0,
+        "cpu_seconds": 2.0,
+    }
+    merged = merge_results(old, new)
+    beta = [r["test_bits_per_dim"] for r in merged["runs"] if r["label"] == "beta"]
+    assert beta == [2.0, 2.1, 2.2]
+    assert merged["summary"]["made (3 logistics)"]["mean"] == pytest.approx(1.95)
+    assert set(merged["heads"]) == {"beta", "made (3 logistics)"}
+    assert merged["added"][0]["labels"] == ["beta", "made (3 logistics)"]
+    assert len(merged["runs"]) == len(old["runs"]) + 3
+    with pytest.raises(ValueError, match="different protocols"):
+        merge_results(old, {**new, "protocol": {"k": 5000}})
