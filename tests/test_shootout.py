@@ -387,3 +387,13 @@ def test_merge_results_replaces_the_labels_it_brings() -> None:
     assert len(merged["runs"]) == len(old["runs"]) + 3
     with pytest.raises(ValueError, match="different protocols"):
         merge_results(old, {**new, "protocol": {"k": 5000}})
+
+
+def test_guide_prefers_decoders_run_under_the_shootout_protocol() -> None:
+    fake = _fake_results(**BASE, **{"pixelcnn 5x5 (3 logistics)": 1.87, "made (3 logistics)": 1.96})
+    part_iv = _runs({"PixelCNN-style 5x5 (3 logistics)": [1.89, 1.90, 1.91]})
+    for extra in (None, part_iv):
+        row = decision_guide(fake, part_iv=extra)[-1]
+        assert row.source == "shoot-out"
+        assert row.use == ["pixelcnn 5x5 (3 logistics)"] and row.avoid == ["made (3 logistics)"]
+    assert "own protocol" in decision_guide(fake, part_iv=part_iv)[-1].evidence

@@ -644,10 +644,12 @@ def decision_guide(
     model without any latent variable (the independent-pixels baseline). The binary row follows
     from a definition, said in ``evidence``, not from the numbers.
 
-    With ``part_iv`` (the rows of :func:`part_iv_rows`) the guide gains a row for pixels that
-    depend on each other given :math:`z`: ``use`` lists the Part IV decoders tied with the best of
-    them, provided that best is clearly better than the best factorized head of the shoot-out;
-    its ``source`` says that those numbers come from Part IV's own protocol.
+    When the results hold autoregressive decoders (:data:`PART_IV_HEADS`, merged in) or
+    ``part_iv`` is given (the rows of :func:`part_iv_rows`, Part IV's own protocol), the guide
+    gains a row for pixels that depend on each other given :math:`z`: ``use`` lists the
+    decoders tied with the best of them, provided that best is clearly better than the best
+    factorized head; decoders run under the shoot-out's protocol take precedence, and the row's
+    ``source`` says where its numbers come from.
     """
     s = summarize(results["runs"])
     heads = [lbl for lbl, x in s.items() if x.group in ("continuous", "discrete")]
@@ -730,36 +732,48 @@ def decision_guide(
             measured=True,
         )
     )
-    if part_iv:
-        rows.append(_part_iv_guide_row(s, summarize(part_iv), best.label, min_margin))
+    if part_iv or any(x.family == "autoregressive decoder" for x in s.values()):
+        rows.append(_part_iv_guide_row(s, summarize(part_iv or []), best.label, min_margin))
     return rows
 
 
 def _part_iv_guide_row(
     s: Mapping[str, Summary], p: Mapping[str, Summary], best_factorized: str, min_margin: float
 ) -> GuideRow:
-    """The guide's row for dependent pixels, from Part IV's rows ``p`` against the shoot-out.
+    """The guide's row for dependent pixels, against the best factorized head of the shoot-out.
 
-    ``use``: the plain autoregressive decoders (not the best model's whole recipe) tied with the
-    best of them, if that best is clearly better than the best factorized head; ``avoid``: the
-    decoders clearly worse than it.
+    The candidates are the autoregressive decoders run under the shoot-out's own protocol
+    (:data:`PART_IV_HEADS` merged into the results file) when there are any, else Part IV's rows
+    ``p`` (their own protocol; the best model's whole recipe is not a candidate). ``use``: the
+    candidates tied with the best of them, if that best is clearly better than
+    ``best_factorized``; ``avoid``: the candidates clearly worse than it.
     """
     merged = {**s, **p}
-    decoders = [
+    in_shootout = [lbl for lbl in s if s[lbl].family == "autoregressive decoder"]
+    decoders = in_shootout or [
         lbl for lbl in p if p[lbl].family == "autoregressive decoder" and lbl != PART_IV_BEST_LABEL
     ]
     use = tied_with_best(merged, decoders, min_margin)
     worth = bool(use) and compare(merged, use[0], best_factorized, min_margin).verdict == "better"
+
+    def listed(summ: Mapping[str, Summary]) -> str:
+        return ", ".join(
+            f"{lbl} {_fmt(summ[lbl])}" for lbl in sorted(summ, key=lambda x: summ[x].mean)
+        )
+
+    evidence = f"best factorized head {best_factorized} {_fmt(merged[best_factorized])} bits/dim"
+    if in_shootout:
+        evidence += "; " + listed({lbl: s[lbl] for lbl in s if s[lbl].group == "nonfactorized"})
+    if p:
+        evidence += "; Part IV results files (their own protocol): " + listed(p)
     return GuideRow(
         "pixels that depend on each other given z",
         "images: strokes, edges, textures",
         use if worth else [],
         [lbl for lbl in decoders if lbl not in use] if worth else [],
-        f"best factorized head (shoot-out) {best_factorized} {_fmt(merged[best_factorized])} "
-        "bits/dim; "
-        + ", ".join(f"{lbl} {_fmt(p[lbl])}" for lbl in sorted(p, key=lambda x: p[x].mean)),
+        evidence,
         measured=True,
-        source="Part IV results files (their own protocol)",
+        source="shoot-out" if in_shootout else "Part IV results files (their own protocol)",
     )
 
 
