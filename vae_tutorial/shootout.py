@@ -1082,7 +1082,7 @@ def merge_results(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, A
     The protocols must agree. The summary is recomputed; ``new``'s provenance is kept under
     ``"added"`` (one entry per merge), and ``old``'s own provenance is left as it was.
     """
-    if dict(old["protocol"]) != dict(new["protocol"]):
+    if json.loads(json.dumps(old["protocol"])) != json.loads(json.dumps(new["protocol"])):
         raise ValueError("merge_results: the two results files use different protocols")
     labels = {r["label"] for r in new["runs"]}
     merged = dict(old)
@@ -1117,6 +1117,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.heads, workers=args.workers, best=not args.no_best, baselines=not args.merge
     )
     if args.merge:
+        subset = args.out.with_name(args.out.stem + "_added.json")
+        subset.write_text(json.dumps(results, indent=1) + "\n")  # kept even if merging fails
         results = merge_results(load_results(args.out), results)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=1) + "\n")
