@@ -368,11 +368,16 @@ def test_part_iv_heads_run_under_the_protocol(label) -> None:
 def test_merge_results_replaces_the_labels_it_brings() -> None:
     from vae_tutorial.shootout import merge_results
 
-    old = {**_fake_results(**BASE), "protocol": {"k": 1000}, "heads": {"beta": {}}}
+    # a protocol read back from JSON has lists where a fresh one has tuples: still the same
+    old = {
+        **_fake_results(**BASE),
+        "protocol": {"k": 1000, "seeds": [0, 1, 2]},
+        "heads": {"beta": {}},
+    }
     new_runs = _runs({"beta": [2.0, 2.1, 2.2], "made (3 logistics)": [1.9, 1.95, 2.0]})
     new = {
         "runs": new_runs,
-        "protocol": {"k": 1000},
+        "protocol": {"k": 1000, "seeds": (0, 1, 2)},
         "heads": {"made (3 logistics)": {}},
         "command": "python -m vae_tutorial.shootout --merge",
         "wall_seconds": 1.0,
