@@ -315,3 +315,90 @@ def test_one_stored_run_reproduces() -> None:
     else:
         sd = results["summary"][REPRO_LABEL]["sd"]
         assert abs(row["test_bits_per_dim"] - stored["test_bits_per_dim"]) <= 3 * sd
+
+
+def test_part_iv_guide_row_follows_the_numbers() -> None:
+    """The dependent-pixels row recommends the autoregressive decoders tied with the best of them
+    only when that best is clearly better than the best factorized head of the shoot-out."""
+    from vae_tutorial.shootout import PART_IV_BEST_LABEL, PART_IV_GROUP
+
+    part_iv = _runs(
+        {
+            "PixelCNN-style 5x5 (3 logistics)": [1.89, 1.90, 1.91],
+            "PixelCNN-style 15x15 (3 logistics)": [1.90, 1.905, 1.91],
+            "MADE (3 logistics)": [1.945, 1.95, 1.955],
+            PART_IV_BEST_LABEL: [1.85, 1.855, 1.86],
+        }
+    )
+    assert summarize(part_iv)["MADE (3 logistics)"].group == PART_IV_GROUP
+    rows = decision_guide(_fake_results(**BASE), part_iv=part_iv)
+    assert len(rows) == len(decision_guide(_fake_results(**BASE))) + 1
+    row = rows[-1]
+    assert row.measured and row.source.startswith("Part IV")
+    assert row.use == ["PixelCNN-style 5x5 (3 logistics)", "PixelCNN-style 15x15 (3 logistics)"]
+    assert row.avoid == ["MADE (3 logistics)"]  # the best model is a recipe, not a decoder
+    assert "Part IV results files" in format_guide_markdown(rows)
+    # a factorized head as good as the decoders: nothing is recommended
+    level = {**BASE, "discretized_logistic": 1.90}
+    assert decision_guide(_fake_results(**level), part_iv=part_iv)[-1].use == []
+
+
+def test_part_iv_rows_come_from_the_part_iv_files() -> None:
+    from vae_tutorial.shootout import PART_IV_FAMILIES, part_iv_rows
+
+    rows = part_iv_rows(RESULTS.parents[1] / "nonfactorized")
+    labels = [r["label"] for r in rows]
+    assert set(labels) == set(PART_IV_FAMILIES)
+    assert all(labels.count(lbl) == 3 for lbl in PART_IV_FAMILIES)
+    assert all(r["protocol"] and 1.5 < r["test_bits_per_dim"] < 2.5 for r in rows)
+
+
+@pytest.mark.parametrize("label", ["pixelcnn 5x5 (3 logistics)", "gaussian_lowrank (r=4)"])
+def test_part_iv_heads_run_under_the_protocol(label) -> None:
+    """A Part IV head trains and scores under a tiny protocol (the correlated Gaussians by
+    dequantization, the autoregressive heads exactly)."""
+    from vae_tutorial.shootout import PART_IV_HEADS
+
+    assert label in {s.label for s in PART_IV_HEADS}
+    row = run_one(label, 0, TINY)
+    assert row["label"] == label and 1.0 < row["test_bits_per_dim"] < 10.0
+    assert summarize([row])[label].group == "nonfactorized"
+
+
+def test_merge_results_replaces_the_labels_it_brings() -> None:
+    from vae_tutorial.shootout import merge_results
+
+    # a protocol read back from JSON has lists where a fresh one has tuples: still the same
+    old = {
+        **_fake_results(**BASE),
+        "protocol": {"k": 1000, "seeds": [0, 1, 2]},
+        "heads": {"beta": {}},
+    }
+    new_runs = _runs({"beta": [2.0, 2.1, 2.2], "made (3 logistics)": [1.9, 1.95, 2.0]})
+    new = {
+        "runs": new_runs,
+        "protocol": {"k": 1000, "seeds": (0, 1, 2)},
+        "heads": {"made (3 logistics)": {}},
+        "command": "python -m vae_tutorial.shootout --merge",
+        "wall_seconds": 1.0,
+        "cpu_seconds": 2.0,
+    }
+    merged = merge_results(old, new)
+    beta = [r["test_bits_per_dim"] for r in merged["runs"] if r["label"] == "beta"]
+    assert beta == [2.0, 2.1, 2.2]
+    assert merged["summary"]["made (3 logistics)"]["mean"] == pytest.approx(1.95)
+    assert set(merged["heads"]) == {"beta", "made (3 logistics)"}
+    assert merged["added"][0]["labels"] == ["beta", "made (3 logistics)"]
+    assert len(merged["runs"]) == len(old["runs"]) + 3
+    with pytest.raises(ValueError, match="different protocols"):
+        merge_results(old, {**new, "protocol": {"k": 5000}})
+
+
+def test_guide_prefers_decoders_run_under_the_shootout_protocol() -> None:
+    fake = _fake_results(**BASE, **{"pixelcnn 5x5 (3 logistics)": 1.87, "made (3 logistics)": 1.96})
+    part_iv = _runs({"PixelCNN-style 5x5 (3 logistics)": [1.89, 1.90, 1.91]})
+    for extra in (None, part_iv):
+        row = decision_guide(fake, part_iv=extra)[-1]
+        assert row.source == "shoot-out"
+        assert row.use == ["pixelcnn 5x5 (3 logistics)"] and row.avoid == ["made (3 logistics)"]
+    assert "own protocol" in decision_guide(fake, part_iv=part_iv)[-1].evidence

@@ -14,6 +14,9 @@ Importance-weighted bound (Burda et al., 2016), with :math:`z_i \sim q_\phi(z\mi
     \mathcal L_k(x) = \mathbb E\Bigl[\log \frac1k\sum_{i=1}^k
     \frac{p_\theta(x\mid z_i)\,p(z_i)}{q_\phi(z_i\mid x)}\Bigr],\qquad
     \mathcal L_1 = \mathcal L \le \mathcal L_k \le \mathcal L_{k+1} \le \log p_\theta(x).
+
+Free bits (Kingma et al., 2016), a *training* objective that is not a bound: each latent
+dimension is charged only for the KL above a floor :math:`\lambda` (:func:`free_bits_elbo`).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from typing import Literal
 
 import torch
 from torch import Tensor
-from torch.distributions import kl_divergence
+from torch.distributions import Independent, Normal, kl_divergence
 
 from .model import VAE
 
@@ -145,3 +148,73 @@ def bits_per_dim(log_px: Tensor | float, num_dims: int) -> Tensor | float:
     """
     _check_count("bits_per_dim", "num_dims", num_dims)
     return -log_px / (num_dims * math.log(2.0))
+
+
+def kl_per_latent_dimension(q: Independent, prior: Independent) -> Tensor:
+    r"""The closed-form KL of each latent dimension, ``[N, L]``.
+
+    :math:`\mathrm{KL}_{n,l} = \mathrm{KL}\bigl(q(z_l\mid x_n)\,\|\,p(z_l)\bigr)`.
+    Both ``q`` (batch ``[N]``) and ``prior`` must be factorised Gaussians
+    (``Independent(Normal)``); then the KL term of the ELBO is the sum over :math:`l` of
+
+    .. math::
+
+        \mathrm{KL}_l = \log\frac{\sigma_{p,l}}{s_l}
+        + \frac{s_l^2 + (\mu_l - \mu_{p,l})^2}{2\sigma_{p,l}^2} - \frac12 .
+    """
+    bases = []
+    for what, dist in (("encoder", q), ("prior", prior)):
+        base = dist.base_dist if isinstance(dist, Independent) else dist
+        if not isinstance(base, Normal):
+            raise ValueError(
+                f"kl_per_latent_dimension: the {what} must be a factorised Gaussian, got "
+                f"{type(base).__name__}"
+            )
+        bases.append(base)
+    return kl_divergence(bases[0], bases[1])
+
+
+def free_bits_kl(kl_per_dim: Tensor, free_bits: float) -> Tensor:
+    r"""The free-bits KL charge of a minibatch, repeated for each of its ``N`` rows: ``[N]``.
+
+    ``kl_per_dim`` is ``[N, L]`` (:func:`kl_per_latent_dimension`). Following Kingma et al.
+    (2016, eq. 15, one group per latent dimension), the KL of each dimension is averaged over
+    the minibatch and charged only above the floor :math:`\lambda` = ``free_bits`` (nats):
+
+    .. math::
+
+        \widetilde{\mathrm{KL}} = \sum_{l=1}^{L}
+        \max\Bigl(\lambda,\ \frac1N\sum_{n=1}^{N}\mathrm{KL}_{n,l}\Bigr).
+
+    A dimension whose average KL is below :math:`\lambda` gets no gradient from the KL term, so
+    the encoder may spend up to :math:`\lambda` nats on it for free. With :math:`\lambda = 0`
+    this is the ordinary KL term averaged over the minibatch.
+    """
+    if not free_bits >= 0:
+        raise ValueError(f"free_bits_kl: free_bits must be >= 0 nats, got {free_bits!r}")
+    if kl_per_dim.dim() != 2:
+        raise ValueError(
+            f"free_bits_kl: kl_per_dim must be [N, L], got shape {tuple(kl_per_dim.shape)}"
+        )
+    charge = torch.clamp(kl_per_dim.mean(0), min=free_bits).sum()
+    return charge.expand(kl_per_dim.shape[0])
+
+
+def free_bits_elbo(
+    model: VAE, x: Tensor, free_bits: float, n_samples: int = 1, beta: float = 1.0
+) -> Tensor:
+    r"""The free-bits training objective of each row of ``x``, ``[N]`` (to be maximised).
+
+    :math:`\frac1S\sum_s \log p_\theta(x\mid z_s) - \beta\,\widetilde{\mathrm{KL}}`, with the
+    reconstruction term of :func:`elbo` and the charge :math:`\widetilde{\mathrm{KL}}` of
+    :func:`free_bits_kl` (shared by the rows of the minibatch). With :math:`\beta = 1`, because
+    :math:`\widetilde{\mathrm{KL}} \ge` the minibatch-mean KL, the mean of this objective is at
+    most the mean ELBO: it is a training device, *not* a bound to score a model with; score
+    with :func:`elbo` or :func:`iwae_bound`. Needs a factorised Gaussian encoder and prior.
+    """
+    _check_count("free_bits_elbo", "n_samples", n_samples)
+    q = model.encode(x)
+    z = q.rsample((n_samples,))
+    reconstruction = model.decode(z).log_prob(x).mean(0)
+    charge = free_bits_kl(kl_per_latent_dimension(q, model.prior()), free_bits)
+    return reconstruction - beta * charge

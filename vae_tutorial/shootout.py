@@ -51,7 +51,7 @@ from typing import Any
 import torch
 
 from .data import load_digits
-from .likelihoods import LIKELIHOODS
+from .likelihoods import LIKELIHOODS, NONFACTORIZED
 from .likelihoods.base import LikelihoodHead
 
 #: Where the command writes its results, relative to the repository root.
@@ -110,13 +110,14 @@ class HeadSpec:
     setting: str = "package defaults"
 
     def make(self) -> LikelihoodHead:
-        """A fresh head."""
-        if self.likelihood not in LIKELIHOODS:
+        """A fresh head (from ``LIKELIHOODS``, or ``NONFACTORIZED`` for Part IV's heads)."""
+        registry = {**LIKELIHOODS, **NONFACTORIZED}
+        if self.likelihood not in registry:
             raise ValueError(
-                f"shootout: no likelihood {self.likelihood!r} in LIKELIHOODS "
-                f"(have {sorted(LIKELIHOODS)})"
+                f"shootout: no likelihood {self.likelihood!r} in LIKELIHOODS or NONFACTORIZED "
+                f"(have {sorted(registry)})"
             )
-        return LIKELIHOODS[self.likelihood](**self.kwargs)
+        return registry[self.likelihood](**self.kwargs)
 
 
 #: Every head of the zoo with the settings of its own chapter (display order).
@@ -225,6 +226,47 @@ HEADS: tuple[HeadSpec, ...] = (
     ),
 )
 
+#: Part IV's heads (pixels dependent given z) under the shoot-out's protocol; not in the default
+#: run: ``python -m vae_tutorial.shootout --heads LABEL ... --no-best --merge`` adds them to the
+#: results file. The correlated Gaussians are scored by dequantization (their box probabilities
+#: have no closed form), the autoregressive heads exactly.
+PART_IV_HEADS: tuple[HeadSpec, ...] = (
+    HeadSpec(
+        "gaussian_lowrank (r=4)",
+        "gaussian_lowrank",
+        {"rank": 4},
+        group="nonfactorized",
+        family="correlated Gaussian",
+        setting="rank 4 (its chapter), scored dequantized",
+    ),
+    HeadSpec(
+        "gaussian_full",
+        "gaussian_full",
+        group="nonfactorized",
+        family="correlated Gaussian",
+        setting="Cholesky factor (its chapter), scored dequantized",
+    ),
+    HeadSpec(
+        "made (3 logistics)",
+        "made",
+        {"conditional": "discretized_logistic", "num_components": 3},
+        group="nonfactorized",
+        family="autoregressive decoder",
+        setting="MADE, mixture of 3 discretized logistics per pixel",
+    ),
+    HeadSpec(
+        "pixelcnn 5x5 (3 logistics)",
+        "pixelcnn",
+        {"kernel_size": 5, "conditional": "discretized_logistic", "num_components": 3},
+        group="nonfactorized",
+        family="autoregressive decoder",
+        setting="5x5 causal convolution, mixture of 3 discretized logistics per pixel",
+    ),
+)
+
+#: Heads scored by dequantization (a density with no closed-form box probabilities).
+DEQUANTIZED = ("gaussian_lowrank", "gaussian_full")
+
 #: Labels of the rows that are not VAEs of :data:`HEADS`.
 BEST_LABEL = "best model"
 INDEPENDENT_LABEL = "independent pixels"
@@ -273,6 +315,8 @@ def _score(model: torch.nn.Module, head: LikelihoodHead, test: torch.Tensor, k: 
         return float(bits_per_dim(spread, test.shape[1])), float(
             bits_per_dim(log_pb.mean(), test.shape[1])
         )
+    if head.name in DEQUANTIZED:
+        return test_bits_per_dim(model, test, k=k, method="dequantize"), None  # type: ignore[arg-type]
     return test_bits_per_dim(model, test, k=k), None  # type: ignore[arg-type]
 
 
@@ -352,8 +396,8 @@ def key_of(label: str) -> str:
 
 
 def spec_by_label(label: str) -> HeadSpec:
-    """The :class:`HeadSpec` of ``label``."""
-    for spec in HEADS:
+    """The :class:`HeadSpec` of ``label`` (in :data:`HEADS` or :data:`PART_IV_HEADS`)."""
+    for spec in (*HEADS, *PART_IV_HEADS):
         if spec.label == label:
             return spec
     raise ValueError(f"shootout: unknown head {label!r}; have {[s.label for s in HEADS]}")
@@ -391,6 +435,77 @@ def baseline_rows(protocol: Protocol = PROTOCOL) -> list[dict[str, Any]]:
     return rows
 
 
+# -- Part IV: heads whose pixels are dependent given z (their own protocol) ---------------------
+#: Group of the Part IV rows in summaries and tables.
+PART_IV_GROUP = "Part IV"
+
+#: The Part IV row of the new best model (a whole recipe, not only a decoder).
+PART_IV_BEST_LABEL = "best autoregressive VAE"
+
+#: The Part IV rows: label -> family (see :func:`part_iv_rows`).
+PART_IV_FAMILIES: dict[str, str] = {
+    "PixelCNN-style 5x5 (3 logistics)": "autoregressive decoder",
+    "PixelCNN-style 15x15 (3 logistics)": "autoregressive decoder",
+    "MADE (3 logistics)": "autoregressive decoder",
+    "MADE (3 logistics), free bits": "autoregressive decoder",
+    "best autoregressive VAE": "autoregressive decoder",
+    "PixelCNN-style 15x15 without z (exact)": "no latent",
+}
+
+
+def part_iv_rows(folder: str | Path = Path("book") / "nonfactorized") -> list[dict[str, Any]]:
+    """Rows (label, seed, test bits/dim) of the Part IV heads, read from Part IV's results files.
+
+    **Their own protocol, not the shoot-out's**: ``receptive_field.json`` and ``remedies.json``
+    train with the ELBO at lr 1e-3 for at most 60 epochs (patience 20) and score with
+    :math:`k = 100` (a looser bound than the shoot-out's :math:`k = 1000`, so these rows are if
+    anything pessimistic); ``best_autoregressive.json`` is the new best model's recipe, scored with
+    :math:`k = 1000`. Every row has ``"protocol"`` naming its file. The correlated Gaussians have
+    no results file over three seeds (their chapter trains one seed) and are not here.
+    """
+    folder = Path(folder)
+    grid = json.loads((folder / "receptive_field.json").read_text())
+    remedies = json.loads((folder / "remedies.json").read_text())
+    best = json.loads((folder / "best_autoregressive.json").read_text())
+    rows: list[dict[str, Any]] = []
+
+    def add(label: str, seed: int, bpd: float, source: str) -> None:
+        rows.append({"label": label, "seed": seed, "test_bits_per_dim": bpd, "protocol": source})
+
+    for decoder, label in (
+        ("conv 5x5", "PixelCNN-style 5x5 (3 logistics)"),
+        ("conv 15x15", "PixelCNN-style 15x15 (3 logistics)"),
+        ("MADE", "MADE (3 logistics)"),
+    ):
+        for r in grid["runs"]:
+            if r["decoder"] == decoder:
+                add(label, r["seed"], r["vae_bits_per_dim"], "receptive_field.json, k = 100")
+    for r in grid["runs"]:
+        if r["decoder"] == "conv 15x15":
+            add(
+                "PixelCNN-style 15x15 without z (exact)",
+                r["seed"],
+                r["no_latent_bits_per_dim"],
+                "receptive_field.json, exact",
+            )
+    for r in remedies["runs"]:
+        if r["decoder"] == "MADE" and r["remedy"] == "free bits":
+            add(
+                "MADE (3 logistics), free bits",
+                r["seed"],
+                r["vae_bits_per_dim"],
+                "remedies.json, k = 100",
+            )
+    for r in best["runs"]:
+        add(
+            "best autoregressive VAE",
+            r["seed"],
+            r["test_bits_per_dim_k1000"],
+            "best_autoregressive.json, k = 1000",
+        )
+    return rows
+
+
 # -- summaries ----------------------------------------------------------------------------------
 @dataclass
 class Summary:
@@ -418,6 +533,8 @@ def summarize(runs: Iterable[Mapping[str, Any]]) -> dict[str, Summary]:
 
 
 def _group_family(label: str) -> tuple[str, str]:
+    if label in PART_IV_FAMILIES:
+        return PART_IV_GROUP, PART_IV_FAMILIES[label]
     if label == BEST_LABEL:
         return "best", "discretized"
     if label in (INDEPENDENT_LABEL, MIXTURE_LABEL):
@@ -510,9 +627,14 @@ class GuideRow:
     avoid: list[str]
     evidence: str
     measured: bool
+    source: str = "shoot-out"
 
 
-def decision_guide(results: Mapping[str, Any], min_margin: float = 0.005) -> list[GuideRow]:
+def decision_guide(
+    results: Mapping[str, Any],
+    min_margin: float = 0.005,
+    part_iv: Sequence[Mapping[str, Any]] | None = None,
+) -> list[GuideRow]:
     """The decision guide, computed from a results file (:func:`load_results`).
 
     Rows whose ``measured`` is True are verdicts of the shoot-out on the digits: ``use`` lists the
@@ -521,6 +643,13 @@ def decision_guide(results: Mapping[str, Any], min_margin: float = 0.005) -> lis
     (ordered levels, every head a candidate) ``avoid`` keeps only the heads clearly worse than a
     model without any latent variable (the independent-pixels baseline). The binary row follows
     from a definition, said in ``evidence``, not from the numbers.
+
+    When the results hold autoregressive decoders (:data:`PART_IV_HEADS`, merged in) or
+    ``part_iv`` is given (the rows of :func:`part_iv_rows`, Part IV's own protocol), the guide
+    gains a row for pixels that depend on each other given :math:`z`: ``use`` lists the
+    decoders tied with the best of them, provided that best is clearly better than the best
+    factorized head; decoders run under the shoot-out's protocol take precedence, and the row's
+    ``source`` says where its numbers come from.
     """
     s = summarize(results["runs"])
     heads = [lbl for lbl, x in s.items() if x.group in ("continuous", "discrete")]
@@ -603,7 +732,49 @@ def decision_guide(results: Mapping[str, Any], min_margin: float = 0.005) -> lis
             measured=True,
         )
     )
+    if part_iv or any(x.family == "autoregressive decoder" for x in s.values()):
+        rows.append(_part_iv_guide_row(s, summarize(part_iv or []), best.label, min_margin))
     return rows
+
+
+def _part_iv_guide_row(
+    s: Mapping[str, Summary], p: Mapping[str, Summary], best_factorized: str, min_margin: float
+) -> GuideRow:
+    """The guide's row for dependent pixels, against the best factorized head of the shoot-out.
+
+    The candidates are the autoregressive decoders run under the shoot-out's own protocol
+    (:data:`PART_IV_HEADS` merged into the results file) when there are any, else Part IV's rows
+    ``p`` (their own protocol; the best model's whole recipe is not a candidate). ``use``: the
+    candidates tied with the best of them, if that best is clearly better than
+    ``best_factorized``; ``avoid``: the candidates clearly worse than it.
+    """
+    merged = {**s, **p}
+    in_shootout = [lbl for lbl in s if s[lbl].family == "autoregressive decoder"]
+    decoders = in_shootout or [
+        lbl for lbl in p if p[lbl].family == "autoregressive decoder" and lbl != PART_IV_BEST_LABEL
+    ]
+    use = tied_with_best(merged, decoders, min_margin)
+    worth = bool(use) and compare(merged, use[0], best_factorized, min_margin).verdict == "better"
+
+    def listed(summ: Mapping[str, Summary]) -> str:
+        return ", ".join(
+            f"{lbl} {_fmt(summ[lbl])}" for lbl in sorted(summ, key=lambda x: summ[x].mean)
+        )
+
+    evidence = f"best factorized head {best_factorized} {_fmt(merged[best_factorized])} bits/dim"
+    if in_shootout:
+        evidence += "; " + listed({lbl: s[lbl] for lbl in s if s[lbl].group == "nonfactorized"})
+    if p:
+        evidence += "; Part IV results files (their own protocol): " + listed(p)
+    return GuideRow(
+        "pixels that depend on each other given z",
+        "images: strokes, edges, textures",
+        use if worth else [],
+        [lbl for lbl in decoders if lbl not in use] if worth else [],
+        evidence,
+        measured=True,
+        source="shoot-out" if in_shootout else "Part IV results files (their own protocol)",
+    )
 
 
 def format_guide_markdown(rows: Sequence[GuideRow]) -> str:
@@ -615,7 +786,7 @@ def format_guide_markdown(rows: Sequence[GuideRow]) -> str:
     for r in rows:
         use = ", ".join(f"`{u}`" for u in r.use) or "(no head stands out)"
         avoid = ", ".join(f"`{a}`" if a in LIKELIHOODS or "(" in a else a for a in r.avoid) or "-"
-        source = "shoot-out: " if r.measured else ""
+        source = f"{r.source}: " if r.measured else ""
         lines.append(f"| {r.data} | {r.example} | {use} | {avoid} | {source}{r.evidence} |")
     return "\n".join(lines)
 
@@ -905,6 +1076,28 @@ def stored_row(results: Mapping[str, Any], label: str, seed: int) -> dict[str, A
     raise KeyError(f"shootout: no run of {label!r} with seed {seed} in the results")
 
 
+def merge_results(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
+    """``old`` with the runs of ``new`` added (replacing ``old``'s runs of the same labels).
+
+    The protocols must agree. The summary is recomputed; ``new``'s provenance is kept under
+    ``"added"`` (one entry per merge), and ``old``'s own provenance is left as it was.
+    """
+    if json.loads(json.dumps(old["protocol"])) != json.loads(json.dumps(new["protocol"])):
+        raise ValueError("merge_results: the two results files use different protocols")
+    labels = {r["label"] for r in new["runs"]}
+    merged = dict(old)
+    merged["runs"] = [r for r in old["runs"] if r["label"] not in labels] + list(new["runs"])
+    merged["heads"] = {**old.get("heads", {}), **new.get("heads", {})}
+    merged["summary"] = {lbl: asdict(x) for lbl, x in summarize(merged["runs"]).items()}
+    keys = ("command", "created", "git_commit", "git_dirty", "versions", "machine", "workers")
+    entry = {key: new[key] for key in keys if key in new}
+    entry.update(
+        labels=sorted(labels), wall_seconds=new["wall_seconds"], cpu_seconds=new["cpu_seconds"]
+    )
+    merged["added"] = [*old.get("added", []), entry]
+    return merged
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m vae_tutorial.shootout [--out PATH] [--workers N] [--heads LABEL ...]``."""
     parser = argparse.ArgumentParser(
@@ -914,8 +1107,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="processes, 1 torch thread each")
     parser.add_argument("--heads", nargs="*", default=None, help="labels of HEADS (default: all)")
     parser.add_argument("--no-best", action="store_true", help="leave out the best model")
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="add the runs of --heads to the existing --out file (no baselines re-run)",
+    )
     args = parser.parse_args(argv)
-    results = run_shootout(args.heads, workers=args.workers, best=not args.no_best)
+    results = run_shootout(
+        args.heads, workers=args.workers, best=not args.no_best, baselines=not args.merge
+    )
+    if args.merge:
+        subset = args.out.with_name(args.out.stem + "_added.json")
+        subset.write_text(json.dumps(results, indent=1) + "\n")  # kept even if merging fails
+        results = merge_results(load_results(args.out), results)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=1) + "\n")
     print(format_table(summarize(results["runs"])))
