@@ -319,7 +319,6 @@ def _mp_student_t_log_interval(nu: float, lo: float, hi: float) -> float:
         (-math.inf, -1e70),
         (-1.1e70, -1e70),
         (-2e70, -1e70),
-        (-1.000000001e70, -1e70),
     ],
 )
 @pytest.mark.parametrize("nu", [2.5, 5.0])
