@@ -408,3 +408,39 @@ def test_discretized_distribution_entropy_of_a_2d_batch() -> None:
     p = np.diff(p, axis=-1)
     ref = -(p * np.log(np.where(p > 0, p, 1.0))).sum(-1)
     np.testing.assert_allclose(d.entropy().numpy(), ref, rtol=1e-9, atol=1e-12)
+
+
+# -- count heads and the discretized real-line heads: settings and dtypes -------------------------
+
+
+@pytest.mark.parametrize("name", ["poisson", "negative_binomial"])
+def test_count_heads_accept_any_positive_count_scale_and_keep_the_entropy_dtype(name) -> None:
+    """count_scale may be any positive number (0.5 included, 0 refused); the entropy, summed in
+    float64 internally, comes back in the parameters' dtype (finite, positive)."""
+    head = LIKELIHOODS[name](count_scale=0.5)
+    assert head.encoder_input(torch.tensor([2.0])).item() == pytest.approx(4.0)
+    with pytest.raises(ValueError, match="count_scale must be positive"):
+        LIKELIHOODS[name](count_scale=0.0)
+    raw = torch.zeros(head.params_per_dim * 3)
+    ent = head(raw).base_dist.entropy()
+    assert ent.dtype == torch.float32 and torch.isfinite(ent).all() and (ent > 0).all()
+
+
+@pytest.mark.parametrize("name", ["discretized_gaussian", "discretized_laplace"])
+def test_discretized_real_line_heads_with_few_levels(name) -> None:
+    """num_levels = 2 is allowed (1 refused); the representation keeps the head's own K (level
+    K - 1 = 4 valid, 5 refused for K = 5); the encoder sees level / (K - 1) in [0, 1]; the repr
+    names K and the floor."""
+    with pytest.raises(ValueError, match="num_levels must be >= 2"):
+        LIKELIHOODS[name](num_levels=1)
+    two = LIKELIHOODS[name](num_levels=2)
+    probs = two(torch.zeros(2 * 3)).base_dist.level_log_probs().exp()
+    torch.testing.assert_close(probs.sum(-1), torch.ones(3))
+    head = LIKELIHOODS[name](num_levels=5)
+    levels = torch.tensor([0.0, 2.0, 4.0])
+    torch.testing.assert_close(head.prepare(levels), levels)
+    with pytest.raises(ValueError):
+        head.prepare(torch.tensor([0.0, 5.0]))
+    torch.testing.assert_close(head.encoder_input(levels), torch.tensor([0.0, 0.5, 1.0]))
+    text = repr(head)
+    assert "num_levels=5" in text and f"{head.floor_name}={getattr(head, head.floor_name)}" in text
