@@ -429,7 +429,7 @@ def test_count_heads_accept_any_positive_count_scale_and_keep_the_entropy_dtype(
 @pytest.mark.parametrize("name", ["discretized_gaussian", "discretized_laplace"])
 def test_discretized_real_line_heads_with_few_levels(name) -> None:
     """num_levels = 2 is allowed (1 refused); the representation keeps the head's own K (level
-    K - 1 = 4 valid, 5 refused for K = 5); the encoder sees level / (K - 1) in [0, 1]; the repr
+    K - 1 = 4 valid, 5 refused for K = 5; 19 valid for K = 20); the encoder sees level / (K - 1) in [0, 1]; the repr
     names K and the floor."""
     with pytest.raises(ValueError, match="num_levels must be >= 2"):
         LIKELIHOODS[name](num_levels=1)
@@ -442,5 +442,7 @@ def test_discretized_real_line_heads_with_few_levels(name) -> None:
     with pytest.raises(ValueError):
         head.prepare(torch.tensor([0.0, 5.0]))
     torch.testing.assert_close(head.encoder_input(levels), torch.tensor([0.0, 0.5, 1.0]))
+    many = LIKELIHOODS[name](num_levels=20)  # more levels than the digits' 17
+    torch.testing.assert_close(many.prepare(torch.tensor([0.0, 19.0])), torch.tensor([0.0, 19.0]))
     text = repr(head)
     assert "num_levels=5" in text and f"{head.floor_name}={getattr(head, head.floor_name)}" in text
