@@ -429,8 +429,8 @@ def test_count_heads_accept_any_positive_count_scale_and_keep_the_entropy_dtype(
 @pytest.mark.parametrize("name", ["discretized_gaussian", "discretized_laplace"])
 def test_discretized_real_line_heads_with_few_levels(name) -> None:
     """num_levels = 2 is allowed (1 refused); the representation keeps the head's own K (level
-    K - 1 = 4 valid, 5 refused for K = 5; 19 valid for K = 20); the encoder sees level / (K - 1) in [0, 1]; the repr
-    names K and the floor."""
+    K - 1 = 4 valid, 5 refused for K = 5; 19 valid for K = 20); the encoder sees level / (K - 1)
+    in [0, 1]; the repr names K and the floor."""
     with pytest.raises(ValueError, match="num_levels must be >= 2"):
         LIKELIHOODS[name](num_levels=1)
     two = LIKELIHOODS[name](num_levels=2)
