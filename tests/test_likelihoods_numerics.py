@@ -446,3 +446,38 @@ def test_discretized_real_line_heads_with_few_levels(name) -> None:
     torch.testing.assert_close(many.prepare(torch.tensor([0.0, 19.0])), torch.tensor([0.0, 19.0]))
     text = repr(head)
     assert "num_levels=5" in text and f"{head.floor_name}={getattr(head, head.floor_name)}" in text
+
+
+def test_continuous_bernoulli_rsample_follows_its_cdf() -> None:
+    """rsample: shape sample_shape + batch_shape, the logits' dtype, values in [0, 1], gradients to
+    the logits, and each column distributed with F(x) = expm1(eta x) / expm1(eta) (KS test)."""
+    from vae_tutorial.likelihoods.continuous_bernoulli import StableContinuousBernoulli
+
+    eta = torch.tensor([-6.0, -0.5, 0.0001, 2.0, 8.0], dtype=torch.float64, requires_grad=True)
+    torch.manual_seed(0)
+    x = StableContinuousBernoulli(logits=eta).rsample((4000,))
+    assert x.shape == (4000, 5) and x.dtype == torch.float64
+    assert ((x >= 0) & (x <= 1)).all()
+    x.sum().backward()
+    assert eta.grad is not None and torch.isfinite(eta.grad).all()
+    e = eta.detach().numpy()
+    for d in range(5):
+        cdf = lambda v, e=e[d]: np.expm1(e * v) / np.expm1(e)  # noqa: E731
+        assert stats.kstest(x[:, d].detach().numpy(), cdf).pvalue > 1e-3
+
+
+def test_discretized_logistic_levels_and_encoder_input() -> None:
+    """num_levels = 2 allowed (1 refused), probabilities of the two levels sum to one; the encoder
+    sees level / (K - 1)."""
+    head = LIKELIHOODS["discretized_logistic"]
+    with pytest.raises(ValueError):
+        head(num_levels=1)
+    two = head(num_levels=2)
+    raw = torch.zeros(two.params_per_dim * 3)
+    levels = torch.tensor([[0.0] * 3, [1.0] * 3])
+    total = two(raw).base_dist.log_prob(levels).exp().sum(0)
+    torch.testing.assert_close(total, torch.ones(3))
+    k5 = head(num_levels=5)
+    torch.testing.assert_close(
+        k5.encoder_input(torch.tensor([0.0, 2.0, 4.0])), torch.tensor([0.0, 0.5, 1.0])
+    )
