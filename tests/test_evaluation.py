@@ -198,3 +198,223 @@ def test_dequantization_of_a_continuous_bernoulli_matches_its_cdf() -> None:
     estimate = discrete_log_likelihood(model, levels, k=4000, chunk=1000)
     assert (estimate <= exact + 0.01).all()
     torch.testing.assert_close(estimate, exact, atol=0.01, rtol=0)
+
+
+# -- the dequantization proposal, draw by draw --------------------------------------------------
+# With torch.rand replaced by a constant c, every draw of the proposal is known: the estimate of a
+# z-free model is then log p(x(c)) - log r(x(c)) exactly, for x(c) and r written out from the
+# module docstring (uniform on a finite bin; on an open edge bin, with probability 1 - TAIL_WEIGHT
+# uniform on the first bin width, else the first width plus a half-Cauchy draw Y = w tan(pi U / 2))
+# and the densities from scipy.
+
+TAIL = 0.1
+TOP = 1.0 - 2.0**-53  # the largest value torch.rand can return in float64
+
+
+def constant_rand(c: float):
+    def rand(*size, dtype=None, **kwargs):
+        shape = size[0] if len(size) == 1 and not isinstance(size[0], int) else size
+        return torch.full(tuple(shape), c, dtype=dtype or torch.get_default_dtype())
+
+    return rand
+
+
+def proposal_reference(lower: np.ndarray, upper: np.ndarray, c: float, w: float):
+    """x drawn with every uniform equal to c, and log r(x) summed over the pixels."""
+    u = min(max(c, 1e-6), 1 - 1e-6)  # the draws stay strictly inside the bin
+    in_tail = c < TAIL
+    y = w * math.tan(0.5 * math.pi * c)
+    depth = w + y if in_tail else u * w
+    log_open = (
+        math.log(TAIL) + stats.halfcauchy.logpdf(y, scale=w)
+        if in_tail
+        else math.log(1 - TAIL) + stats.uniform.logpdf(u * w, 0, w)
+    )
+    lo_open, hi_open = np.isinf(lower), np.isinf(upper)
+    width = np.where(lo_open | hi_open, 1.0, upper - lower)
+    finite_lo = np.where(lo_open, 0.0, lower)
+    x = np.where(lo_open, upper - depth, np.where(hi_open, lower + depth, finite_lo + u * width))
+    log_r = np.where(lo_open | hi_open, log_open, stats.uniform.logpdf(x, finite_lo, width))
+    return x, log_r.sum(-1)
+
+
+def decoded(model: VAE, dtype=F64):
+    """The per-pixel distribution of a z-free model (the same for every z)."""
+    with torch.no_grad():
+        return model.decode(torch.zeros(1, 2, dtype=dtype)).base_dist
+
+
+def gaussian_z_free() -> VAE:
+    """A z-free Gaussian (sigma 0.3) with means from -0.2 to 1.2 around the six pixels' data."""
+    model, _ = z_free_model(LIKELIHOODS["gaussian_fixed"](sigma=0.3), data_dim=6)
+    with torch.no_grad():
+        model.decoder.net[0].bias.copy_(torch.tensor([-0.2, 0.1, 0.5, 0.4, 0.9, 1.2], dtype=F64))
+    return model
+
+
+LEVELS_EDGES = torch.tensor(
+    [[0.0, 1.0, 7.0, 8.0, 15.0, 16.0], [16.0, 0.0, 3.0, 12.0, 0.0, 16.0]], dtype=F64
+)
+
+
+@pytest.mark.parametrize("c", [0.0, 0.05, 0.5, TOP])
+def test_dequantization_proposal_draw_by_draw_on_the_real_line(monkeypatch, c) -> None:
+    """Gaussian head, open edge bins: tail draws (c < 0.1, including c = 0, where the half-Cauchy
+    starts at the first bin width), uniform draws and the largest uniform (clipped below 1)."""
+    model = gaussian_z_free()
+    base = decoded(model)
+    lower, upper = (t.numpy() for t in model.head.bin_edges(LEVELS_EDGES))
+    levels = LEVELS_EDGES.numpy()
+    assert (np.isinf(lower) == (levels == 0)).all() and (np.isinf(upper) == (levels == 16)).all()
+    x, log_r = proposal_reference(lower, upper, c, w=1 / 16)
+    log_px = stats.norm.logpdf(x, base.loc.numpy(), 0.3).sum(-1)
+    monkeypatch.setattr(torch, "rand", constant_rand(c))
+    out = discrete_log_likelihood(model, LEVELS_EDGES, k=3, chunk=2, method="dequantize")
+    np.testing.assert_allclose(out.numpy(), log_px - log_r, rtol=1e-12, atol=1e-9)
+
+
+@pytest.mark.parametrize("c", [0.0, 0.5, TOP, 1.0 - 2.0**-24])
+def test_dequantization_stays_inside_the_beta_support(monkeypatch, c) -> None:
+    """Beta head, bins [k/17, (k+1)/17] touching 0 and 1: torch.rand can return 0 and (in
+    float32) 1 - 2^-24, and the draws must still be strictly inside (0, 1), finite, and equal to
+    the reference; in float32 too."""
+    for dtype in (F64, torch.float32):
+        model, _ = z_free_model(LIKELIHOODS["beta"](), data_dim=6)
+        model = model.to(dtype)
+        levels = LEVELS_EDGES.to(dtype)
+        base = decoded(model, dtype)
+        lower, upper = (t.double().numpy() for t in model.head.bin_edges(levels))
+        x, log_r = proposal_reference(lower, upper, c, w=1 / 16)
+        a, b = base.concentration1.double().numpy(), base.concentration0.double().numpy()
+        monkeypatch.setattr(torch, "rand", constant_rand(c))
+        out = discrete_log_likelihood(model, levels, k=2, method="dequantize")
+        monkeypatch.undo()
+        assert torch.isfinite(out).all()
+        if dtype == F64:
+            ref = stats.beta.logpdf(x, a, b).sum(-1) - log_r
+            np.testing.assert_allclose(out.numpy(), ref, rtol=1e-12, atol=1e-9)
+
+
+@pytest.mark.parametrize(("k", "chunk", "batch"), [(5, 2, 500), (7, 3, 2), (4, 4, 1)])
+def test_chunks_and_batches_average_exactly_k_weights(k, chunk, batch) -> None:
+    """A z-free model has k equal importance weights, so log mean = the exact log P(levels) for
+    any k, chunk and batch; a last chunk of the wrong size, or a lost batch, breaks it."""
+    model = gaussian_z_free()
+    loc = decoded(model).loc.numpy()
+    levels = torch.cat([LEVELS_EDGES, LEVELS_EDGES.flip(-1), LEVELS_EDGES[:1]])
+    lower, upper = (t.numpy() for t in model.head.bin_edges(levels))
+    exact = np.log(stats.norm.cdf(upper, loc, 0.3) - stats.norm.cdf(lower, loc, 0.3)).sum(-1)
+    for method in ("exact", "auto"):
+        out = discrete_log_likelihood(model, levels, k=k, chunk=chunk, batch=batch, method=method)
+        np.testing.assert_allclose(out.numpy(), exact, rtol=1e-12, atol=1e-9)
+    # dequantized: c = 0.5 draws (x at each bin's midpoint, or half a width into an edge bin)
+    x, log_r = proposal_reference(lower, upper, 0.5, w=1 / 16)
+    ref = stats.norm.logpdf(x, loc, 0.3).sum(-1) - log_r
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(torch, "rand", constant_rand(0.5))
+        out = discrete_log_likelihood(
+            model, levels, k=k, chunk=chunk, batch=batch, method="dequantize"
+        )
+    np.testing.assert_allclose(out.numpy(), ref, rtol=1e-12, atol=1e-9)
+
+
+def test_bits_per_dim_scores_the_method_asked_for(monkeypatch) -> None:
+    """test_bits_per_dim = -mean log P(levels) / (D ln 2) with the method passed: the exact bin
+    probabilities, or the dequantized bound (draws at c = 0.5), two different numbers."""
+    model = gaussian_z_free()
+    loc = decoded(model).loc.numpy()
+    lower, upper = (t.numpy() for t in model.head.bin_edges(LEVELS_EDGES))
+    exact = np.log(stats.norm.cdf(upper, loc, 0.3) - stats.norm.cdf(lower, loc, 0.3)).sum(-1)
+    x, log_r = proposal_reference(lower, upper, 0.5, w=1 / 16)
+    dequantized = stats.norm.logpdf(x, loc, 0.3).sum(-1) - log_r
+    to_bpd = lambda ll: -ll.mean() / (6 * math.log(2))  # noqa: E731
+    assert abs(to_bpd(exact) - to_bpd(dequantized)) > 0.1
+    assert evaluation.test_bits_per_dim(model, LEVELS_EDGES, k=2, method="exact") == pytest.approx(
+        to_bpd(exact), rel=1e-12
+    )
+    monkeypatch.setattr(torch, "rand", constant_rand(0.5))
+    for method in ("dequantize", "clipped"):
+        bpd = evaluation.test_bits_per_dim(model, LEVELS_EDGES, k=2, method=method)
+        if method == "dequantize":
+            assert bpd == pytest.approx(to_bpd(dequantized), rel=1e-12)
+        else:  # clipped bins: no open edge bins, the level-0 and level-16 bins cut at 0 and 1
+            assert bpd != pytest.approx(to_bpd(dequantized), rel=1e-6)
+
+
+def test_wrong_methods_and_k_are_refused_with_their_messages() -> None:
+    model = gaussian_z_free()
+    for k in (0, -3):
+        with pytest.raises(ValueError, match=f"discrete_log_likelihood: k must be >= 1, got {k}"):
+            discrete_log_likelihood(model, LEVELS_EDGES, k=k)
+    with pytest.raises(ValueError, match="method must be one of"):
+        discrete_log_likelihood(model, LEVELS_EDGES, method="exactly")
+    beta, _ = z_free_model(LIKELIHOODS["beta"](), data_dim=6)
+    with pytest.raises(
+        ValueError,
+        match=r"beta has no closed-form level probabilities \(no CDF\); "
+        r"use method='dequantize' or 'auto'",
+    ):
+        discrete_log_likelihood(beta, LEVELS_EDGES, method="exact")
+    binomial, _ = z_free_model(LIKELIHOODS["binomial"](), data_dim=6)
+    with pytest.raises(
+        ValueError,
+        match="binomial is a discrete head; its level probabilities are "
+        "exact, so method must be 'auto' or 'exact', got 'clipped'",
+    ):
+        discrete_log_likelihood(binomial, LEVELS_EDGES, method="clipped")
+
+
+# -- the progress bar ----------------------------------------------------------------------------
+
+
+def bar_text(capsys) -> str:
+    return capsys.readouterr().err
+
+
+@pytest.mark.parametrize("head_name", ["gaussian_fixed", "binomial"])
+def test_progress_bar_counts_every_image_and_follows_tqdm_disable(
+    monkeypatch, capsys, head_name
+) -> None:
+    """The bar (stderr) names the head and k, ends at N/N images over several batches, shows by
+    default, hides with TQDM_DISABLE=1 (not with TQDM_DISABLE=0), and progress=True/False wins
+    over the environment."""
+    if head_name == "binomial":
+        model, _ = z_free_model(LIKELIHOODS["binomial"](), data_dim=6)
+    else:
+        model = gaussian_z_free()
+    levels = torch.cat([LEVELS_EDGES, LEVELS_EDGES, LEVELS_EDGES[:1]])  # 5 images
+    run = lambda **kw: discrete_log_likelihood(model, levels, k=2, batch=2, **kw)  # noqa: E731
+    monkeypatch.delenv("TQDM_DISABLE", raising=False)
+    bar_text(capsys)
+    run()
+    text = bar_text(capsys)
+    assert f"{model.head.name}: log P(x), k=2" in text and "5/5" in text
+    assert "img/s]" in text and text.endswith("/s]\n")  # images per second; the bar stays
+    run(progress=False)
+    assert bar_text(capsys) == ""
+    monkeypatch.setenv("TQDM_DISABLE", "0")
+    run()
+    assert "5/5" in bar_text(capsys)
+    monkeypatch.setenv("TQDM_DISABLE", "1")
+    run()
+    assert bar_text(capsys) == ""
+    run(progress=True)
+    assert "5/5" in bar_text(capsys)
+    if head_name == "gaussian_fixed":
+        run(progress=True, method="dequantize")
+        assert "5/5" in bar_text(capsys)
+
+
+def test_documented_default_k_is_1000(monkeypatch, capsys) -> None:
+    """The default number of importance samples, k = 1000, shows in the bar's description; and
+    test_bits_per_dim passes progress on (a bar although TQDM_DISABLE=1)."""
+    monkeypatch.setenv("TQDM_DISABLE", "1")
+    model = gaussian_z_free()
+    bar_text(capsys)
+    discrete_log_likelihood(model, LEVELS_EDGES, progress=True)
+    assert "k=1000" in bar_text(capsys)
+    evaluation.test_bits_per_dim(model, LEVELS_EDGES, progress=True)
+    text = bar_text(capsys)
+    assert "k=1000" in text and "2/2" in text
+    evaluation.test_bits_per_dim(model, LEVELS_EDGES, k=2)
+    assert bar_text(capsys) == ""

@@ -291,3 +291,193 @@ def test_mean_matches_sum_over_support(discrete_variant) -> None:
         xs = support_values(head, dist)
         probs = dist.log_prob(xs.unsqueeze(-1)).exp()
         assert (probs * xs).sum().item() == pytest.approx(dist.mean.item(), rel=1e-8, abs=1e-10)
+
+
+# -- intervals: the far tails, the Student-t dispatch and the discretised distribution -----------
+
+
+def _mp_student_t_log_interval(nu: float, lo: float, hi: float) -> float:
+    """log(F(hi) - F(lo)) for a standard Student-t, with 60-digit mpmath (the regularised
+    incomplete beta function), both edges below 0."""
+    import mpmath
+
+    mpmath.mp.dps = 60
+
+    def cdf(t):
+        if mpmath.isinf(t):
+            return mpmath.mpf(0)
+        t = mpmath.mpf(t)
+        return mpmath.betainc(nu / 2, 0.5, 0, nu / (nu + t * t), regularized=True) / 2
+
+    return float(mpmath.log(cdf(hi) - cdf(lo)))
+
+
+@pytest.mark.parametrize(
+    ("lo", "hi"),
+    [
+        (-1e80, -1e70),
+        (-math.inf, -1e70),
+        (-1.1e70, -1e70),
+        (-2e70, -1e70),
+    ],
+)
+@pytest.mark.parametrize("nu", [2.5, 5.0])
+def test_student_t_far_tail_uses_the_right_asymptote(nu, lo, hi) -> None:
+    """Where scipy's stdtr underflows to 0, log P comes from the tail asymptote
+    log f(t) + log(|t| / nu) and log1mexp: checked against 60-digit mpmath, on both sides (a bin
+    above the median is reflected)."""
+    from vae_tutorial.likelihoods import intervals
+
+    ref = _mp_student_t_log_interval(nu, lo, hi)
+    lower = torch.tensor([lo, -hi], dtype=torch.float64)
+    upper = torch.tensor([hi, -lo], dtype=torch.float64)
+    out = intervals.student_t_interval_log_prob(nu, torch.zeros(2), torch.ones(2), lower, upper)
+    np.testing.assert_allclose(out.numpy(), [ref, ref], rtol=1e-9)
+
+
+@pytest.mark.parametrize("df", [3.0, 4.0, 7.5])
+def test_student_t_dispatch_values_and_gradients(df) -> None:
+    """distribution_interval_log_prob of a StudentT: the closed form for df = 3 (with gradients),
+    scipy for any other df; both match scipy.stats.t."""
+    from torch.distributions import StudentT
+
+    from vae_tutorial.likelihoods import intervals
+
+    loc = torch.tensor([0.1, 0.5, 0.9], dtype=torch.float64, requires_grad=True)
+    scale = torch.tensor([0.05, 0.2, 0.1], dtype=torch.float64)
+    lower = torch.tensor([-math.inf, 0.40625, 0.96875], dtype=torch.float64)
+    upper = torch.tensor([0.03125, 0.46875, math.inf], dtype=torch.float64)
+    out = intervals.distribution_interval_log_prob(StudentT(df, loc, scale), lower, upper)
+    t = stats.t(df, loc.detach().numpy(), scale.numpy())
+    ref = np.log(t.cdf(upper.numpy()) - t.cdf(lower.numpy()))
+    np.testing.assert_allclose(out.detach().numpy(), ref, rtol=1e-10)
+    assert out.requires_grad == (df == 3.0)
+
+
+@pytest.mark.parametrize("x", [0.05, 0.29, 0.31, 0.6, 1.0, 1.25, 2.0])
+def test_student_t3_log_cdf_is_accurate_across_the_series_switch(x) -> None:
+    """log F_3(t) at t = -sqrt(3) / tan(x / 2) (so that 2 atan(sqrt3 / |t|) = x), on both sides of
+    the series/closed-form switch at x = 0.3, against 60-digit mpmath."""
+    import mpmath
+
+    from vae_tutorial.likelihoods import intervals
+
+    mpmath.mp.dps = 60
+    t = -math.sqrt(3.0) / math.tan(x / 2)
+    ref = float(
+        mpmath.log(mpmath.betainc(1.5, 0.5, 0, 3 / (3 + mpmath.mpf(t) ** 2), regularized=True) / 2)
+    )
+    out = intervals.student_t3_log_cdf(torch.tensor([t], dtype=torch.float64)).item()
+    assert out == pytest.approx(ref, rel=1e-14)
+
+
+def _discretized(validate_args):
+    from torch.distributions import Normal
+
+    from vae_tutorial.likelihoods import intervals
+
+    loc = torch.tensor([[0.2, 0.5], [0.9, 0.0]], dtype=torch.float64)
+    scale = torch.tensor([[0.1, 0.3], [0.05, 0.2]], dtype=torch.float64)
+    return intervals.DiscretizedDistribution(
+        loc, scale, 17, intervals.normal_interval_log_prob, Normal, validate_args=validate_args
+    )
+
+
+def test_discretized_distribution_validation_follows_validate_args() -> None:
+    """validate_args=True rejects a level outside 0..16 (also after expand), validate_args=False
+    lets it through; valid levels work either way."""
+    good = torch.tensor([[0.0, 5.0], [16.0, 3.0]], dtype=torch.float64)
+    bad = torch.tensor([[17.0, 5.0], [16.0, 3.0]], dtype=torch.float64)
+    checked, unchecked = _discretized(True), _discretized(False)
+    torch.testing.assert_close(checked.log_prob(good), unchecked.log_prob(good))
+    with pytest.raises(ValueError):
+        checked.log_prob(bad)
+    with pytest.raises(ValueError):
+        checked.expand((3, 2, 2)).log_prob(bad)
+    assert torch.isfinite(unchecked.log_prob(bad)).all()
+    assert torch.isfinite(unchecked.expand((3, 2, 2)).log_prob(bad)).all()
+
+
+def test_discretized_distribution_entropy_of_a_2d_batch() -> None:
+    """H = -sum_k P(k) log P(k) per pixel of a [2, 2] batch, from scipy's normal CDF."""
+    d = _discretized(True)
+    edges = (np.arange(17) - 0.5) / 16
+    edges[0] = -np.inf
+    edges = np.append(edges, np.inf)
+    p = stats.norm.cdf(edges[None, None, :], d.loc.numpy()[..., None], d.scale.numpy()[..., None])
+    p = np.diff(p, axis=-1)
+    ref = -(p * np.log(np.where(p > 0, p, 1.0))).sum(-1)
+    np.testing.assert_allclose(d.entropy().numpy(), ref, rtol=1e-9, atol=1e-12)
+
+
+# -- count heads and the discretized real-line heads: settings and dtypes -------------------------
+
+
+@pytest.mark.parametrize("name", ["poisson", "negative_binomial"])
+def test_count_heads_accept_any_positive_count_scale_and_keep_the_entropy_dtype(name) -> None:
+    """count_scale may be any positive number (0.5 included, 0 refused); the entropy, summed in
+    float64 internally, comes back in the parameters' dtype (finite, positive)."""
+    head = LIKELIHOODS[name](count_scale=0.5)
+    assert head.encoder_input(torch.tensor([2.0])).item() == pytest.approx(4.0)
+    with pytest.raises(ValueError, match="count_scale must be positive"):
+        LIKELIHOODS[name](count_scale=0.0)
+    raw = torch.zeros(head.params_per_dim * 3)
+    ent = head(raw).base_dist.entropy()
+    assert ent.dtype == torch.float32 and torch.isfinite(ent).all() and (ent > 0).all()
+
+
+@pytest.mark.parametrize("name", ["discretized_gaussian", "discretized_laplace"])
+def test_discretized_real_line_heads_with_few_levels(name) -> None:
+    """num_levels = 2 is allowed (1 refused); the representation keeps the head's own K (level
+    K - 1 = 4 valid, 5 refused for K = 5; 19 valid for K = 20); the encoder sees level / (K - 1)
+    in [0, 1]; the repr names K and the floor."""
+    with pytest.raises(ValueError, match="num_levels must be >= 2"):
+        LIKELIHOODS[name](num_levels=1)
+    two = LIKELIHOODS[name](num_levels=2)
+    probs = two(torch.zeros(2 * 3)).base_dist.level_log_probs().exp()
+    torch.testing.assert_close(probs.sum(-1), torch.ones(3))
+    head = LIKELIHOODS[name](num_levels=5)
+    levels = torch.tensor([0.0, 2.0, 4.0])
+    torch.testing.assert_close(head.prepare(levels), levels)
+    with pytest.raises(ValueError):
+        head.prepare(torch.tensor([0.0, 5.0]))
+    torch.testing.assert_close(head.encoder_input(levels), torch.tensor([0.0, 0.5, 1.0]))
+    many = LIKELIHOODS[name](num_levels=20)  # more levels than the digits' 17
+    torch.testing.assert_close(many.prepare(torch.tensor([0.0, 19.0])), torch.tensor([0.0, 19.0]))
+    text = repr(head)
+    assert "num_levels=5" in text and f"{head.floor_name}={getattr(head, head.floor_name)}" in text
+
+
+def test_continuous_bernoulli_rsample_follows_its_cdf() -> None:
+    """rsample: shape sample_shape + batch_shape, the logits' dtype, values in [0, 1], gradients to
+    the logits, and each column distributed with F(x) = expm1(eta x) / expm1(eta) (KS test)."""
+    from vae_tutorial.likelihoods.continuous_bernoulli import StableContinuousBernoulli
+
+    eta = torch.tensor([-6.0, -0.5, 0.0001, 2.0, 8.0], dtype=torch.float64, requires_grad=True)
+    torch.manual_seed(0)
+    x = StableContinuousBernoulli(logits=eta).rsample((4000,))
+    assert x.shape == (4000, 5) and x.dtype == torch.float64
+    assert ((x >= 0) & (x <= 1)).all()
+    x.sum().backward()
+    assert eta.grad is not None and torch.isfinite(eta.grad).all()
+    e = eta.detach().numpy()
+    for d in range(5):
+        cdf = lambda v, e=e[d]: np.expm1(e * v) / np.expm1(e)  # noqa: E731
+        assert stats.kstest(x[:, d].detach().numpy(), cdf).pvalue > 1e-3
+
+
+def test_discretized_logistic_levels_and_encoder_input() -> None:
+    """num_levels = 2 allowed (1 refused), probabilities of the two levels sum to one; the encoder
+    sees level / (K - 1)."""
+    head = LIKELIHOODS["discretized_logistic"]
+    with pytest.raises(ValueError):
+        head(num_levels=1)
+    two = head(num_levels=2)
+    raw = torch.zeros(two.params_per_dim * 3)
+    levels = torch.tensor([[0.0] * 3, [1.0] * 3])
+    total = two(raw).base_dist.log_prob(levels).exp().sum(0)
+    torch.testing.assert_close(total, torch.ones(3))
+    k5 = head(num_levels=5)
+    torch.testing.assert_close(
+        k5.encoder_input(torch.tensor([0.0, 2.0, 4.0])), torch.tensor([0.0, 0.5, 1.0])
+    )
