@@ -1,14 +1,15 @@
 # Two commands do everything from a fresh clone (Python 3.11 on PATH as python3):
 #   make book   -> creates .venv if missing, installs requirements, builds the HTML book in _build/html
 #   make test   -> creates .venv if missing, installs requirements (and Debian's chromium when it is
-#                  missing, for the offline-rendering test), runs unit tests + nbval on every notebook
+#                  missing, for the offline-rendering test), runs unit tests + nbval on every notebook,
+#                  then nbval on every notebook again with generic CPU kernels and 2 threads
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 JB     := $(VENV)/bin/jupyter-book
 
-.PHONY: book test venv chromium notebooks benchmark lint pdf pdf-latex binder-check readers clean mutation
+.PHONY: book test test-generic venv chromium notebooks benchmark lint pdf pdf-latex binder-check readers clean mutation
 
 venv: $(STAMP)
 
@@ -27,9 +28,20 @@ book: $(STAMP)
 chromium:
 	bash scripts/install_chromium.sh
 
+# Two passes; make stops at the first that fails, so a failure in either fails `make test`.
+# 1. unit tests + every notebook with this CPU's own kernels and one torch thread (as stored);
+# 2. the notebooks again as another computer would run them: torch's generic (non-vectorised)
+#    ATen kernels, MKL's conditional-numerical-reproducibility path for any x86 CPU, 2 threads.
+NBVAL   := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+GENERIC := ATEN_CPU_CAPABILITY=default MKL_CBWR=COMPATIBLE VAE_TUTORIAL_THREADS=2
+
 test: $(STAMP) chromium
-	TQDM_DISABLE=1 $(PY) -m pytest -n 2 --dist loadfile --nbval --nbval-current-env \
-	  --nbval-sanitize-with tests/nbval_sanitize.cfg tests book
+	TQDM_DISABLE=1 $(PY) -m pytest -n 2 --dist loadfile $(NBVAL) tests book
+	TQDM_DISABLE=1 $(GENERIC) $(PY) -m pytest -n 2 --dist loadfile $(NBVAL) book
+
+# Only the second pass of `make test` (generic kernels, 2 threads), e.g. after editing a chapter.
+test-generic: $(STAMP)
+	TQDM_DISABLE=1 $(GENERIC) $(PY) -m pytest -n 2 --dist loadfile $(NBVAL) book
 
 # Re-execute notebooks in place and store their outputs (run after editing a chapter).
 notebooks: $(STAMP)

@@ -7,10 +7,12 @@ by more than its printed precision. A cell opts in with metadata that states the
 
     "nbval": {"abs_tol": 0.05, "why": "test bits/dim of a trained model; seed sd is 0.02"}
 
-(``rel_tol`` is also accepted). For such a cell, every stored text output (``text/plain``, streams,
-glued values) and its new counterpart must agree *exactly* once each number is replaced by a
-placeholder and runs of white space are folded (so the words, the layout of a table and the count
-of numbers are still checked), and each pair of numbers must satisfy
+(``rel_tol`` is also accepted). ``"outputs": [1]`` limits the tolerance to those outputs (indices
+into the cell's stored outputs, from 0), so that a cell printing a fact about the data and gluing
+one trained number keeps the fact exact. For such a cell, every stored text output
+(``text/plain``, streams, glued values) and its new counterpart must agree *exactly* once each
+number is replaced by a placeholder and runs of white space are folded (so the words, the layout
+of a table and the count of numbers are still checked), and each pair of numbers must satisfy
 :math:`|a_\mathrm{new} - a_\mathrm{stored}| \le \mathrm{abs} + \mathrm{rel}\,|a_\mathrm{stored}|`.
 When they do, the new output is replaced by the stored one before nbval's own comparison, so the
 cell passes; when they do not, nbval reports the difference as usual. Cells without the metadata
@@ -45,6 +47,19 @@ def tolerance_of(cell: Any) -> tuple[float, float] | None:
     return abs_tol, rel_tol
 
 
+def tolerant_outputs(cell: Any) -> set[int] | None:
+    """Indices of the outputs the tolerance applies to (``nbval.outputs``), or None for all."""
+    spec = cell.get("metadata", {}).get("nbval", {})
+    if "outputs" not in spec:
+        return None
+    indices = spec["outputs"]
+    if not isinstance(indices, list) or not all(
+        isinstance(i, int) and not isinstance(i, bool) and i >= 0 for i in indices
+    ):
+        raise ValueError(f"nbval.outputs must be a list of output indices >= 0, got {indices!r}")
+    return set(indices)
+
+
 def skeleton(text: str) -> str:
     """The text with every number replaced by ``#`` and white space folded."""
     return SPACE.sub(" ", NUMBER.sub("#", text)).strip()
@@ -76,20 +91,29 @@ def _text_fields(output: dict) -> Iterator[tuple[dict, str]]:
             yield output["data"], key
 
 
-def align(new_outputs: list, stored_outputs: list, abs_tol: float, rel_tol: float) -> list:
+def align(
+    new_outputs: list,
+    stored_outputs: list,
+    abs_tol: float,
+    rel_tol: float,
+    only: set[int] | None = None,
+) -> list:
     """New outputs with each text that is within tolerance of its stored twin replaced by it.
 
     Outputs are paired in order (same count and output types); anything that does not pair is
-    left as it is, for nbval to report.
+    left as it is, for nbval to report. With ``only``, outputs whose index is not in it are left
+    as they are too (compared exactly).
     """
     if len(new_outputs) != len(stored_outputs):
         return new_outputs
     aligned = []
-    for new, stored in zip(new_outputs, stored_outputs, strict=True):
+    for index, (new, stored) in enumerate(zip(new_outputs, stored_outputs, strict=True)):
         new = nbformat.from_dict(dict(new))
         if "data" in new:
             new["data"] = dict(new["data"])
-        if new.get("output_type") == stored.get("output_type"):
+        if (only is None or index in only) and new.get("output_type") == stored.get(
+            "output_type"
+        ):
             stored_fields = dict((key, box[key]) for box, key in _text_fields(stored))
             for box, key in list(_text_fields(new)):
                 ref = stored_fields.get(key)
@@ -122,7 +146,7 @@ def install() -> None:
     def compare_outputs(self: Any, test: list, ref: list, skip_compare: Any = None) -> bool:
         tol = tolerance_of(self.cell)
         if tol is not None:
-            test = align(test, ref, *tol)
+            test = align(test, ref, *tol, only=tolerant_outputs(self.cell))
         return original(self, test, ref, skip_compare)
 
     compare_outputs._with_tolerance = True  # type: ignore[attr-defined]

@@ -9,7 +9,14 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbval_tolerance import align, numbers_close, skeleton, tolerance_of, tolerant_cells
+from nbval_tolerance import (
+    align,
+    numbers_close,
+    skeleton,
+    tolerance_of,
+    tolerant_cells,
+    tolerant_outputs,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -66,6 +73,32 @@ def test_align_replaces_only_close_texts() -> None:
     assert out[0]["text"] == "bpd 2.431\n"  # close: replaced by the stored text
     assert out[1]["data"]["text/plain"] == "0.9"  # not close: left for nbval to report
     assert new[0]["text"] == "bpd 2.440\n"  # the inputs are not modified
+
+
+def test_align_only_the_listed_outputs() -> None:
+    """``nbval.outputs``: a data fact in output 0 stays exact, a glued trained value is tolerant."""
+    stored = [
+        nbformat.v4.new_output("stream", name="stdout", text="blank pixels [0, 32, 39]\n"),
+        nbformat.v4.new_output("display_data", data={"text/plain": "210.0"}),
+    ]
+    new = [
+        nbformat.v4.new_output("stream", name="stdout", text="blank pixels [0, 33, 39]\n"),
+        nbformat.v4.new_output("display_data", data={"text/plain": "190.0"}),
+    ]
+    out = align(new, stored, abs_tol=30.0, rel_tol=0.0, only={1})
+    assert out[0]["text"] == "blank pixels [0, 33, 39]\n"  # not listed: compared exactly
+    assert out[1]["data"]["text/plain"] == "210.0"  # listed and close
+    everything = align(new, stored, abs_tol=30.0, rel_tol=0.0)
+    assert everything[0]["text"] == "blank pixels [0, 32, 39]\n"
+
+
+def test_tolerant_outputs_are_checked() -> None:
+    assert tolerant_outputs({"metadata": {"nbval": {"abs_tol": 1, "why": "x"}}}) is None
+    cell = {"metadata": {"nbval": {"abs_tol": 1, "why": "x", "outputs": [1, 2]}}}
+    assert tolerant_outputs(cell) == {1, 2}
+    for bad in (1, [-1], ["1"], [True]):
+        with pytest.raises(ValueError, match="outputs"):
+            tolerant_outputs({"metadata": {"nbval": {"abs_tol": 1, "why": "x", "outputs": bad}}})
 
 
 def _notebook(tmp: Path, stored: str, printed: str, metadata: dict) -> Path:

@@ -11,6 +11,7 @@ import torch
 
 DEFAULT_SEED = 0
 DEFAULT_THREADS = 1
+THREADS_VARIABLE = "VAE_TUTORIAL_THREADS"
 
 
 def seed_everything(seed: int = DEFAULT_SEED) -> None:
@@ -20,11 +21,33 @@ def seed_everything(seed: int = DEFAULT_SEED) -> None:
     torch.manual_seed(seed)
 
 
+def thread_count(threads: int = DEFAULT_THREADS) -> int:
+    """Torch threads for a chapter: ``$VAE_TUTORIAL_THREADS`` if set, else ``threads``.
+
+    The environment variable wins over the argument, so one setting runs *every* chapter on another
+    thread count (the second notebook pass of ``make test`` uses 2, to check that no stored output
+    depends on how float sums are split between threads). It must be a positive integer.
+    """
+    value = os.environ.get(THREADS_VARIABLE, "").strip()
+    if value:
+        try:
+            threads = int(value)
+        except ValueError:
+            raise ValueError(
+                f"{THREADS_VARIABLE} must be a positive integer, got {value!r}"
+            ) from None
+    if threads < 1:
+        raise ValueError(f"the thread count must be a positive integer, got {threads}")
+    return threads
+
+
 def setup_notebook(seed: int = DEFAULT_SEED, threads: int = DEFAULT_THREADS) -> None:
     """Make a chapter reproducible on any machine and give its figures one style.
 
     * seeds Python, NumPy and torch;
-    * fixes torch's thread count (results of float reductions depend on it), default 1;
+    * fixes torch's thread count (results of float reductions depend on it): ``threads``, default
+      1, unless the environment variable ``VAE_TUTORIAL_THREADS`` is set, which then wins (e.g.
+      ``VAE_TUTORIAL_THREADS=2`` runs a chapter on two threads; see :func:`thread_count`);
     * turns on ``torch.use_deterministic_algorithms``;
     * prints numbers compactly and sets a readable matplotlib style.
     """
@@ -32,7 +55,7 @@ def setup_notebook(seed: int = DEFAULT_SEED, threads: int = DEFAULT_THREADS) -> 
     # tqdm.auto warns (with a file path in the message) when ipywidgets is missing; the bar is
     # disabled in stored notebooks anyway, so keep that warning out of the outputs.
     warnings.filterwarnings("ignore", message="IProgress not found")
-    torch.set_num_threads(threads)
+    torch.set_num_threads(thread_count(threads))
     torch.use_deterministic_algorithms(True)
     seed_everything(seed)
     torch.set_printoptions(precision=4, sci_mode=False)
