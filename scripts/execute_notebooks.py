@@ -35,6 +35,10 @@ def execute(path: Path, timeout: int = 600) -> float:
 
 def main(argv: list[str]) -> int:
     os.environ["TQDM_DISABLE"] = "1"
+    # Stored outputs are the default kernels' on one thread: the settings of the second,
+    # generic-kernel nbval pass (Makefile GENERIC) must not leak into them from the shell.
+    for name in ("ATEN_CPU_CAPABILITY", "MKL_CBWR", "VAE_TUTORIAL_THREADS"):
+        os.environ.pop(name, None)
     paths = [Path(a) for a in argv] or sorted((ROOT / "book").rglob("*.ipynb"))
     for path in paths:
         if ".ipynb_checkpoints" in path.parts or "_build" in path.parts:

@@ -10,7 +10,7 @@ core. The likelihood zoo (Part II, the runs of :data:`ZOO`): about seven minutes
 Parts III to V (``later``) and the three priors of shootout-best-ex-2 (``best_priors``): a few
 minutes each.
 
-    TQDM_DISABLE=1 nice -n 10 python scripts/exercise_ranges.py [foundations|zoo|LABEL ...|later|best_priors]
+    TQDM_DISABLE=1 python scripts/exercise_ranges.py [foundations|zoo|LABEL|later|best_priors]
 
 The zoo's runs are functions ``run(seed) -> tuple of floats`` so that the tests
 (``tests/test_exercise_solutions_zoo.py``) train seed 0 exactly as this script does.

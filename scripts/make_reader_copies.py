@@ -43,7 +43,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "readers"
 REPO = "vae-likelihood-book/vae-likelihood-book"
-TAG = "v0.2.0"  # the release the Colab cell installs
+TAG = "v0.3.0"  # the release the Colab cell installs
 REPO_URL = f"https://github.com/{REPO}"
 PACKAGE_SPEC = f"vae-tutorial @ git+{REPO_URL}@{TAG}"
 GENERATED_BY = "scripts/make_reader_copies.py"
@@ -53,12 +53,23 @@ GENERATED_BY = "scripts/make_reader_copies.py"
 # --------------------------------------------------------------------------------------------
 
 
-def data_files(nb: nbformat.NotebookNode, folder: Path) -> list[str]:
-    """Results files that the chapter reads but does not write (e.g. part III's tables)."""
+def data_files(nb: nbformat.NotebookNode, folder: Path) -> list[tuple[str, str]]:
+    """Results files that the chapter reads but does not write, as (book folder, file name).
+
+    A file next to the chapter comes first (e.g. part III's tables); a file the chapter reads from
+    another part's folder (``../nonfactorized/remedies.json``) is found there.
+    """
     code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
     written = set(re.findall(r"record_results\([^)]*?\"([\w.-]+\.json)\"", code))
     named = sorted(set(re.findall(r"\"([\w.-]+\.json)\"", code)) - written)
-    return [n for n in named if (folder / n).is_file()]
+    found = []
+    for name in named:
+        parts = (p for p in (ROOT / "book").iterdir() if p.is_dir() and p != folder)
+        homes = [folder, *sorted(parts)]
+        home = next((h for h in homes if (h / name).is_file()), None)
+        if home is not None:
+            found.append((home.relative_to(ROOT).as_posix(), name))
+    return found
 
 
 def colab_cell_source(nb: nbformat.NotebookNode, nb_path: Path) -> str:
@@ -71,12 +82,11 @@ def colab_cell_source(nb: nbformat.NotebookNode, nb_path: Path) -> str:
     files = data_files(nb, nb_path.parent)
     if files:
         raw = f"https://raw.githubusercontent.com/{REPO}/{TAG}"
-        folder = nb_path.parent.relative_to(ROOT).as_posix()
         lines += [
             "    import urllib.request  # results of earlier chapters that this one reads",
-            f"    for name in {files!r}:",
+            f"    for path in {[f'{folder}/{name}' for folder, name in files]!r}:",
             "        urllib.request.urlretrieve(",
-            f'            f"{raw}/{folder}/{{name}}", name',
+            f'            f"{raw}/{{path}}", path.rsplit("/", 1)[-1]',
             "        )",
         ]
     return "\n".join(lines)
