@@ -102,6 +102,7 @@ def run_one(
     kernel = DECODERS[decoder]
     train, val, test = load_digits("train"), load_digits("val"), load_digits("test")
     start = time.process_time()
+    torch.manual_seed(seed)  # the head's weights are drawn here, before fit_digits seeds
     model, _ = fit_digits(make_decoder_head(kernel), epochs=epochs, seed=seed)
     vae_seconds = time.process_time() - start
     torch.manual_seed(seed)
@@ -190,6 +191,7 @@ def run_remedy(decoder: str, remedy: str, seed: int, epochs: int = 60, k: int = 
     """
     test = load_digits("test")
     start = time.process_time()
+    torch.manual_seed(seed)  # the head's weights are drawn here, before fit_digits seeds
     model, history = fit_digits(
         make_decoder_head(DECODERS[decoder]), epochs=epochs, seed=seed, **REMEDIES[remedy]
     )
