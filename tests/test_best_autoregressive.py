@@ -18,7 +18,7 @@ from vae_tutorial.best_autoregressive import (
     train_ar_best,
     train_no_latent,
 )
-from vae_tutorial.evaluation import test_bits_per_dim
+from vae_tutorial.evaluation import test_bits_per_dim as score_bits_per_dim
 from vae_tutorial.training import train
 
 RESULTS = Path(__file__).resolve().parents[1] / "book/nonfactorized/best_autoregressive.json"
@@ -108,6 +108,6 @@ def test_one_seed_reproduces_the_stored_results() -> None:
     setup_notebook(0)
     model, history = train_ar_best(AR_BEST_CONFIG, seed=0)
     torch.manual_seed(0)
-    val = test_bits_per_dim(model, load_digits("val"), k=1000, progress=False)
+    val = score_bits_per_dim(model, load_digits("val"), k=1000, progress=False)
     assert val == pytest.approx(stored["val_bits_per_dim_k1000"], abs=0.02)
     assert history.epochs_run == pytest.approx(stored["epochs_run"], abs=20)

@@ -163,7 +163,7 @@ REMEDIES: dict[str, dict[str, float | int]] = {
     "warm-up": {"warmup_epochs": 20},
 }
 
-#: The decoders the remedies are tried on: the whole-past ones, where the decoder is strongest.
+#: The decoders the remedies are tried on (the whole-past ones, where the decoder is strongest).
 REMEDY_DECODERS: tuple[str, ...] = ("conv 15x15", "MADE")
 
 

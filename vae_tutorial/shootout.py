@@ -442,7 +442,7 @@ PART_IV_GROUP = "Part IV"
 #: The Part IV row of the new best model (a whole recipe, not only a decoder).
 PART_IV_BEST_LABEL = "best autoregressive VAE"
 
-#: The Part IV rows: label -> family (see :func:`part_iv_rows`).
+#: The family of each Part IV row, by label (see :func:`part_iv_rows`).
 PART_IV_FAMILIES: dict[str, str] = {
     "PixelCNN-style 5x5 (3 logistics)": "autoregressive decoder",
     "PixelCNN-style 15x15 (3 logistics)": "autoregressive decoder",

@@ -52,7 +52,9 @@ def expected_range(label: str) -> tuple[tuple[float, float], ...]:
 
 
 def check(label: str, answer: object, quiet: bool = False) -> Verdict:
-    """Check ``answer`` to the exercise ``label``; print and return the :class:`Verdict`.
+    """Check ``answer`` to the exercise ``label``; print and return the verdict.
+
+    The verdict is a :class:`~vae_tutorial.exercises.kinds.Verdict`.
 
     ``answer`` is a number, a tuple of numbers, or a function, as the exercise's checking line
     says. The verdict says right, close or wrong with a hint; it never contains the reference
