@@ -53,6 +53,7 @@ def provenance(command: str, start: float, train_seconds: float) -> dict:
         "torch": torch.__version__,
         "python": platform.python_version(),
         "threads": torch.get_num_threads(),
+        "torch_cpu_capability": torch.backends.cpu.get_cpu_capability(),
         "date_utc": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         # training CPU of every run (the worker processes' time is not this process's)
         "cpu_seconds": round(time.process_time() - start + train_seconds, 1),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
@@ -32,17 +33,36 @@ def test_results_file_has_provenance_and_every_run() -> None:
 
 
 def test_one_slice_reproduces_the_stored_results() -> None:
-    """Re-run the 3x3 decoder, seed 0 (about 30 s of CPU) and compare with the file."""
+    """Re-run the 3x3 decoder, seed 0 (about 20 s of CPU) and compare with the file.
+
+    Exact on the CPU kernels that wrote the file (every run seeds itself, one thread,
+    deterministic algorithms); under other kernels within the stored seed-to-seed spread.
+    """
     data = json.loads(RESULTS.read_text())
     stored = next(r for r in data["runs"] if r["decoder"] == "conv 3x3" and r["seed"] == 0)
     import torch
 
     torch.set_num_threads(1)
-    new = run_one("conv 3x3", 0, **data["settings"])
-    assert new.vae_bits_per_dim == pytest.approx(stored["vae_bits_per_dim"], abs=0.02)
-    assert new.no_latent_bits_per_dim == pytest.approx(stored["no_latent_bits_per_dim"], abs=0.01)
-    assert new.kl_nats == pytest.approx(stored["kl_nats"], abs=0.5)
-    assert abs(new.active_units - stored["active_units"]) <= 1
+    new = asdict(run_one("conv 3x3", 0, **data["settings"]))
+    if _same_kernels(data):
+        for key in ("vae_bits_per_dim", "no_latent_bits_per_dim", "kl_nats", "kl_per_dim",
+                    "active_units"):
+            assert new[key] == stored[key], key
+    else:
+        assert new["vae_bits_per_dim"] == pytest.approx(stored["vae_bits_per_dim"], abs=0.02)
+        assert new["no_latent_bits_per_dim"] == pytest.approx(
+            stored["no_latent_bits_per_dim"], abs=0.02
+        )
+
+
+def _same_kernels(data: dict) -> bool:
+    """True when this process uses the CPU kernels that wrote the results file."""
+    import torch
+
+    from vae_tutorial.shootout import generic_kernels
+
+    written = data["provenance"].get("torch_cpu_capability")
+    return not generic_kernels() and written == torch.backends.cpu.get_cpu_capability()
 
 
 REMEDIES_FILE = RESULTS.with_name("remedies.json")
@@ -64,11 +84,8 @@ def test_remedies_file_has_provenance_and_every_run() -> None:
 def test_one_remedy_slice_reproduces_the_stored_results() -> None:
     """Re-run MADE with free bits, seed 0 (about 10 s of CPU) and compare with the file.
 
-    Not bit for bit: even on one machine, one thread and deterministic algorithms, four re-runs
-    of this slice gave 1.925-1.938 bits/dim (stored: 1.935), best epochs 47-59 (MKL's kernels
-    may take alignment-dependent paths, and 60 epochs of training amplify the round-off). So the
-    comparison is within that spread, well inside the gap between the remedies and no remedy
-    (1.944-1.953 for MADE) that the chapter reports.
+    Exact on the CPU kernels that wrote the file; under other kernels within the spread of the
+    three stored seeds, well inside the gap between the remedies and no remedy for MADE.
     """
     import torch
 
@@ -81,8 +98,10 @@ def test_one_remedy_slice_reproduces_the_stored_results() -> None:
         if r["decoder"] == "MADE" and r["remedy"] == "free bits" and r["seed"] == 0
     )
     torch.set_num_threads(1)
-    new = run_remedy("MADE", "free bits", 0, **data["settings"])
-    assert new.vae_bits_per_dim == pytest.approx(stored["vae_bits_per_dim"], abs=0.02)
-    assert new.kl_nats == pytest.approx(stored["kl_nats"], abs=1.0)
-    assert abs(new.active_units - stored["active_units"]) <= 1
-    assert min(new.kl_per_dim) >= 1.0 - 0.05  # the floor of 1 nat per dimension is reached
+    new = asdict(run_remedy("MADE", "free bits", 0, **data["settings"]))
+    if _same_kernels(data):
+        for key in ("vae_bits_per_dim", "kl_nats", "kl_per_dim", "active_units"):
+            assert new[key] == stored[key], key
+    else:
+        assert new["vae_bits_per_dim"] == pytest.approx(stored["vae_bits_per_dim"], abs=0.02)
+    assert min(new["kl_per_dim"]) >= 1.0 - 0.05  # the floor of 1 nat per dimension is reached
