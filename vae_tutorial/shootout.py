@@ -334,6 +334,7 @@ def train_one(label: str, seed: int, protocol: Protocol = PROTOCOL):
         model, history = train_best_model(seed=seed)
         return model, history, BEST_CONFIG.epochs
     spec = spec_by_label(label)
+    torch.manual_seed(seed)  # heads with weights of their own (Part IV) draw them here
     model, history = fit_digits(
         spec.make(),
         latent_dim=protocol.latent_dim,
