@@ -18,7 +18,6 @@ from vae_tutorial.best_autoregressive import (
     train_ar_best,
     train_no_latent,
 )
-from vae_tutorial.evaluation import test_bits_per_dim as score_bits_per_dim
 from vae_tutorial.training import train
 
 RESULTS = Path(__file__).resolve().parents[1] / "book/nonfactorized/best_autoregressive.json"
@@ -99,15 +98,28 @@ def test_results_file_has_provenance_every_seed_and_the_search() -> None:
     )
 
 
-def test_one_seed_reproduces_the_stored_results() -> None:
-    """Re-train seed 0 (about a minute of CPU) and compare its validation score with the file."""
+def test_one_slice_reproduces_the_stored_results() -> None:
+    """Re-train one slice of the file, the decoder without z on the VAE's own budget, seed 0
+    (about 11 s of CPU), and compare it with the stored digits.
+
+    Exact on the CPU kernels that wrote the file (seeded, one thread, deterministic algorithms);
+    elsewhere within the stored seed-to-seed spread of the VAE's scores. The VAE runs themselves
+    (about a minute of CPU each) are re-run by the command, not by the suite.
+    """
     from vae_tutorial import setup_notebook
+    from vae_tutorial.autoregressive_only import exact_bits_per_dim
+    from vae_tutorial.best_autoregressive import train_no_latent
+    from vae_tutorial.shootout import generic_kernels
 
     data = json.loads(RESULTS.read_text())
-    stored = next(r for r in data["runs"] if r["seed"] == 0)
+    stored = next(r for r in data["runs"] if r["seed"] == 0)["no_latent"]["same"]
     setup_notebook(0)
-    model, history = train_ar_best(AR_BEST_CONFIG, seed=0)
-    torch.manual_seed(0)
-    val = score_bits_per_dim(model, load_digits("val"), k=1000, progress=False)
-    assert val == pytest.approx(stored["val_bits_per_dim_k1000"], abs=0.02)
-    assert history.epochs_run == pytest.approx(stored["epochs_run"], abs=20)
+    alone, history = train_no_latent(AR_BEST_CONFIG, 0, "same")
+    val = round(exact_bits_per_dim(alone, load_digits("val")), 4)
+    test = round(exact_bits_per_dim(alone, load_digits("test")), 4)
+    if not generic_kernels() and torch.backends.cpu.get_cpu_capability() == "AVX512":
+        # the kernels of the machine that wrote the file (its provenance: torch 2.13 CPU, AVX512)
+        assert (val, test) == (stored["val_bits_per_dim"], stored["test_bits_per_dim"])
+        assert history.best_epoch == stored["best_epoch"]
+    else:
+        assert abs(test - stored["test_bits_per_dim"]) < 0.02
