@@ -343,6 +343,10 @@ def test_part_iv_guide_row_follows_the_numbers() -> None:
     assert decision_guide(_fake_results(**level), part_iv=part_iv)[-1].use == []
 
 
+@pytest.mark.skipif(
+    not (RESULTS.parents[1] / "nonfactorized" / "receptive_field.json").exists(),
+    reason="no Part IV results files (e.g. in mutmut's copy of the tests)",
+)
 def test_part_iv_rows_come_from_the_part_iv_files() -> None:
     from vae_tutorial.shootout import PART_IV_FAMILIES, part_iv_rows
 
@@ -402,3 +406,52 @@ def test_guide_prefers_decoders_run_under_the_shootout_protocol() -> None:
         assert row.source == "shoot-out"
         assert row.use == ["pixelcnn 5x5 (3 logistics)"] and row.avoid == ["made (3 logistics)"]
     assert "own protocol" in decision_guide(fake, part_iv=part_iv)[-1].evidence
+
+
+def test_correlated_gaussians_get_a_guide_row_of_their_own() -> None:
+    """The correlated Gaussians are scored by dequantization (a lower bound): the guide compares
+    them with the diagonal Gaussian scored the same way, never with the exactly scored heads."""
+    from vae_tutorial.shootout import PART_IV_HEADS
+
+    dequantized = {s.label for s in PART_IV_HEADS if s.scoring == "dequantize"}
+    assert dequantized == {
+        "gaussian_diagonal (dequantized)",
+        "gaussian_lowrank (r=4)",
+        "gaussian_full",
+    }
+    assert all(s.family == "correlated Gaussian" for s in PART_IV_HEADS if s.label in dequantized)
+    fake = _fake_results(
+        **BASE,
+        **{
+            "gaussian_diagonal (dequantized)": 2.35,
+            "gaussian_lowrank (r=4)": 2.50,
+            "gaussian_full": 2.36,
+        },
+    )
+    rows = {r.data: r for r in decision_guide(fake)}
+    row = rows["real-valued, noise correlated across dimensions"]
+    assert row.use == ["gaussian_diagonal (dequantized)", "gaussian_full"]  # 0.01 apart: a tie
+    assert row.avoid == ["gaussian_lowrank (r=4)"] and "dequantization" in row.evidence
+    # never candidates of the rows scored exactly
+    assert not any(
+        lbl in dequantized for r in rows.values() if r is not row for lbl in r.use + r.avoid
+    )
+    assert "`gaussian_full`" in format_guide_markdown([row])
+
+
+@NEEDS_RESULTS
+def test_dequantized_diagonal_rows_are_the_diagonal_gaussian_runs() -> None:
+    """The yardstick row of the correlated Gaussians re-trains the shoot-out's diagonal Gaussian:
+    the same seeds give the same best epochs and validation objectives; only the scoring differs,
+    and the dequantized bound is the looser one."""
+    runs = load_results(RESULTS)["runs"]
+
+    def by_seed(label: str) -> dict[int, dict]:
+        return {r["seed"]: r for r in runs if r["label"] == label}
+
+    exact, deq = by_seed("gaussian_diagonal"), by_seed("gaussian_diagonal (dequantized)")
+    assert set(exact) == set(deq) == {0, 1, 2}
+    for seed in exact:
+        assert deq[seed]["best_epoch"] == exact[seed]["best_epoch"]
+        assert deq[seed]["best_val_objective"] == exact[seed]["best_val_objective"]
+        assert deq[seed]["test_bits_per_dim"] > exact[seed]["test_bits_per_dim"]

@@ -831,7 +831,13 @@ def format_guide_markdown(rows: Sequence[GuideRow]) -> str:
     ]
     for r in rows:
         use = ", ".join(f"`{u}`" for u in r.use) or "(no head stands out)"
-        avoid = ", ".join(f"`{a}`" if a in LIKELIHOODS or "(" in a else a for a in r.avoid) or "-"
+        avoid = (
+            ", ".join(
+                f"`{a}`" if a in LIKELIHOODS or a in NONFACTORIZED or "(" in a else a
+                for a in r.avoid
+            )
+            or "-"
+        )
         source = f"{r.source}: " if r.measured else ""
         lines.append(f"| {r.data} | {r.example} | {use} | {avoid} | {source}{r.evidence} |")
     return "\n".join(lines)
