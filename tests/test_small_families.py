@@ -1,0 +1,1 @@
+"""Unit tests of the continuous Bernoulli, count entropy, binomial, categorical, discretized Gaussian and Laplace, Laplace and Student-t heads: exact values, errors and edge cases (see tests/mutation_equivalent.txt)."""
