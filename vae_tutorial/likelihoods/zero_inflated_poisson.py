@@ -79,8 +79,8 @@ class ZeroInflatedPoissonHead(LikelihoodHead):
 
     def __init__(self, min_rate: float = 1e-6, validate_args: bool = True) -> None:
         super().__init__(validate_args)
-        if min_rate < 0:
-            raise ValueError(f"{self.name}: min_rate must be >= 0, got {min_rate}")
+        if min_rate <= 0:
+            raise ValueError(f"{self.name}: min_rate must be positive, got {min_rate}")
         self.min_rate = float(min_rate)
 
     def representation(self, levels: Tensor) -> Tensor:
