@@ -68,8 +68,10 @@ class HeterogeneousDistribution(Distribution):
         if mask is not None:
             mask = masking.check_mask(mask, value, self.head.name)
             value = torch.where(mask, value, self.head.fill_values.to(value.dtype))
-        if self.head.validate_args and not bool(self.head.support.check(value).all()):
-            self.head.check_value(value)  # one pass when valid; this names the failing column
+        if self.head.validate_args:
+            ok = self.head.support.check(value) & torch.isfinite(value)  # +-inf is no number
+            if not bool(ok.all()):
+                self.head.check_value(value)  # one pass when valid; this names the failing column
         out = []
         for c, dist in enumerate(self.columns.values()):
             m = None if mask is None else mask[..., c : c + 1]

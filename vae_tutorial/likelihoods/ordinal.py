@@ -62,7 +62,8 @@ class CumulativeLogit(Distribution):
     def __init__(self, location: Tensor, cutpoints: Tensor, validate_args: bool | None = None):
         if cutpoints.dim() < 1 or cutpoints.shape[-1] < 1:
             raise ValueError("CumulativeLogit: cutpoints needs a last dimension of size K-1 >= 1")
-        batch_shape = torch.broadcast_shapes(location.shape, cutpoints.shape[:-1])
+        # broadcast views, not torch.broadcast_shapes: that imports sympy on first use (seconds)
+        batch_shape = torch.broadcast_tensors(location, cutpoints[..., 0])[0].shape
         self.location = location.expand(batch_shape)
         self.cutpoints = cutpoints.expand(*batch_shape, cutpoints.shape[-1])
         self.num_levels = cutpoints.shape[-1] + 1
