@@ -50,8 +50,11 @@ def hand_cutpoints(head: OrdinalHead) -> np.ndarray:
 
 
 # -- the ordinal head ---------------------------------------------------------------------------
-def test_log1mexp_is_accurate_to_one_ulp_from_tiny_to_large_gaps() -> None:
-    """log(1 - e^-g) within 1 ulp of a 120-bit reference, including the branch switch near ln 2."""
+def test_log1mexp_is_accurate_to_a_few_ulp_from_tiny_to_large_gaps() -> None:
+    """log(1 - e^-g) within 4 ulp of a 120-bit reference, including the branch switch near ln 2.
+
+    On this machine the worst case is 1 ulp; the bound leaves room for another CPU's vector maths.
+    """
     gaps = torch.cat(
         [
             torch.logspace(-12, 1.5, 41, dtype=F64),
@@ -62,7 +65,7 @@ def test_log1mexp_is_accurate_to_one_ulp_from_tiny_to_large_gaps() -> None:
     with mpmath.workprec(120):
         exact = [float(mpmath.log(-mpmath.expm1(-mpmath.mpf(g)))) for g in gaps.tolist()]
     ulps = np.abs(np.subtract(ours, exact)) / np.abs(np.spacing(exact))
-    assert ulps.max() <= 1.0
+    assert ulps.max() <= 4.0
 
 
 @pytest.mark.parametrize(
