@@ -33,8 +33,8 @@ def support_point(support: constraints.Constraint) -> float:
     upper = getattr(support, "upper_bound", None)
     if lower is not None and upper is not None:  # e.g. an open interval
         return 0.5 * (float(lower) + float(upper))
-    if support is constraints.positive or isinstance(support, constraints.greater_than):
-        return float(getattr(support, "lower_bound", 0.0)) + 1.0
+    if isinstance(support, constraints.greater_than):  # positive is greater_than(0)
+        return float(support.lower_bound) + 1.0
     if lower is not None:  # nonnegative, nonnegative_integer, greater_than_eq
         return float(lower)
     return 0.0  # real, boolean
