@@ -216,8 +216,12 @@ def test_categorical_distribution_equals_forward_and_checks_nothing() -> None:
 # -- switching validation off reaches torch's distribution ---------------------------------
 @pytest.mark.parametrize(
     "head",
-    [LaplaceHead(validate_args=False), StudentTHead(validate_args=False)],
-    ids=["laplace", "student_t"],
+    [
+        LaplaceHead(validate_args=False),
+        StudentTHead(validate_args=False),
+        cb.ContinuousBernoulliHead(validate_args=False),
+    ],
+    ids=["laplace", "student_t", "continuous_bernoulli"],
 )
 def test_validation_off_lets_nan_values_through_to_nan(head) -> None:
     """With validate_args=False neither the head nor torch checks x: a NaN gives NaN."""
