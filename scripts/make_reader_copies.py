@@ -43,7 +43,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "readers"
 REPO = "vae-likelihood-book/vae-likelihood-book"
-TAG = "v0.3.0"  # the release the Colab cell installs
+TAG = "v0.3.1"  # the release the Colab cell installs
 REPO_URL = f"https://github.com/{REPO}"
 PACKAGE_SPEC = f"vae-tutorial @ git+{REPO_URL}@{TAG}"
 GENERATED_BY = "scripts/make_reader_copies.py"

@@ -9,5 +9,5 @@ from .data import load_digits
 from .likelihoods import LIKELIHOODS
 from .notebook import glue, seed_everything, setup_notebook
 
-__version__ = "0.3.0"
+__version__ = "0.3.1"
 __all__ = ["LIKELIHOODS", "glue", "load_digits", "seed_everything", "setup_notebook", "__version__"]
