@@ -89,7 +89,7 @@ binder-check: $(STAMP)
 # with reasons in tests/mutation_equivalent.txt. mutmut keeps its state in mutants/ (git-ignored).
 MODULE ?= data
 mutation: $(STAMP)
-	TQDM_DISABLE=1 nice -n 19 $(VENV)/bin/mutmut run "vae_tutorial.$(MODULE).*"
+	TQDM_DISABLE=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 nice -n 19 $(VENV)/bin/mutmut run "vae_tutorial.$(MODULE).*"
 	$(PY) scripts/mutation_score.py $(MODULE)
 
 lint: $(STAMP)

@@ -116,3 +116,12 @@ def test_prior_sizes_must_be_whole_numbers() -> None:
             VampPrior(model.encoder, 64, num_pseudo=bad)
         with pytest.raises(ValueError, match="MixtureOfGaussiansPrior: latent_dim must be"):
             MixtureOfGaussiansPrior(bad)
+
+
+def test_mixture_prior_means_start_as_scaled_normal_draws() -> None:
+    """The component means start at init_spread times standard normal draws (the class's
+    documented initialisation), the first random numbers the prior draws."""
+    torch.manual_seed(0)
+    prior = MixtureOfGaussiansPrior(4, num_components=5, init_spread=0.3)
+    torch.manual_seed(0)
+    assert torch.equal(prior.means.detach(), 0.3 * torch.randn(5, 4))

@@ -133,3 +133,103 @@ def test_patience_counts_from_the_end_of_the_warm_up() -> None:
     )
     assert h.epochs_run == max(h.best_epoch, 29) + 1 + 3
     assert all(math.isfinite(v) for v in h.val_objective)
+
+
+def _message(call) -> str:
+    """The whole message of the ValueError that ``call()`` raises."""
+    with pytest.raises(ValueError) as err:
+        call()
+    return str(err.value)
+
+
+def test_free_bits_errors_name_the_function_and_argument() -> None:
+    """The whole messages (a reader sees these): which function, which argument, what was got."""
+    model = small_vae()
+    x = model.head.prepare(TRAIN[:4])
+    assert _message(lambda: free_bits_elbo(model, x, 0.5, n_samples=0)) == (
+        "free_bits_elbo: n_samples must be an integer >= 1, got 0"
+    )
+    vamp = with_vamp_prior(small_vae(), num_pseudo=4)
+    assert _message(lambda: kl_per_latent_dimension(vamp.encode(x), vamp.prior())) == (
+        "kl_per_latent_dimension: the prior must be a factorised Gaussian, got MixtureSameFamily"
+    )
+    q = model.encode(x)
+    assert _message(lambda: kl_per_latent_dimension(vamp.prior(), q)) == (
+        "kl_per_latent_dimension: the encoder must be a factorised Gaussian, got MixtureSameFamily"
+    )
+    assert _message(lambda: objective(model, x, "iwae", 2, free_bits=0.5)) == (
+        "objective: free_bits needs kind='elbo' and no mask"
+    )
+    assert _message(lambda: train(model, x, kind="iwae", epochs=1, free_bits=0.5)) == (
+        "train: free_bits needs kind='elbo' and no mask"
+    )
+    assert _message(lambda: objective(model, x, "elbo ")) == (
+        "objective: kind must be 'elbo' or 'iwae', got 'elbo '"
+    )
+
+
+def test_free_bits_elbo_draws_one_sample_by_default() -> None:
+    """The default is one z per row: the same random stream as n_samples=1, not as 2."""
+    model = small_vae()
+    x = model.head.prepare(TRAIN[:8])
+    values = {}
+    for n in (None, 1, 2):
+        torch.manual_seed(3)
+        values[n] = free_bits_elbo(model, x, 0.5) if n is None else free_bits_elbo(model, x, 0.5, n)
+    assert torch.equal(values[None], values[1]) and not torch.equal(values[None], values[2])
+
+
+def test_a_zero_floor_is_allowed_and_training_with_free_bits_climbs() -> None:
+    """free_bits = 0 is a valid floor (the ordinary KL charge), and a few full-batch steps with a
+    floor raise the free-bits objective they descend on (the loss is its negative)."""
+    model = small_vae()
+    x = model.head.prepare(TRAIN[:50])
+
+    def value() -> float:
+        torch.manual_seed(0)
+        with torch.no_grad():
+            return free_bits_elbo(model, x, 0.5).mean().item()
+
+    train(model, x, epochs=1, batch_size=50, free_bits=0.0, progress=False, seed=0)
+    before = value()
+    train(model, x, epochs=5, batch_size=50, lr=1e-2, free_bits=0.5, progress=False, seed=0)
+    assert value() > before + 1.0
+
+
+def test_training_defaults_to_no_warm_up(monkeypatch) -> None:
+    """Without warmup_epochs every training batch gets the full beta from the first epoch."""
+    import vae_tutorial.training as training
+
+    betas: list[float] = []
+
+    def recording(model, batch, kind="elbo", k=1, beta=1.0, mask=None, free_bits=None):
+        if model.training:
+            betas.append(beta)
+        return objective(model, batch, kind, k, beta, mask, free_bits=free_bits)
+
+    monkeypatch.setattr(training, "objective", recording)
+    model = small_vae()
+    train(model, model.head.prepare(TRAIN[:40]), epochs=2, batch_size=20, beta=0.7, progress=False)
+    assert betas == [0.7] * 4
+
+
+@pytest.mark.parametrize("warmup", [0, 1, 4])
+def test_patience_stops_exactly_patience_epochs_after_the_warm_up(monkeypatch, warmup) -> None:
+    """A validation objective that only falls (best epoch 0): training stops after epoch
+    max(0, W - 1) + patience, i.e. it runs W + patience epochs (patience + 1 without warm-up)."""
+    import vae_tutorial.training as training
+
+    counter = iter(range(10**6))
+
+    def falling(model, batch, kind="elbo", k=1, beta=1.0, mask=None, free_bits=None):
+        out = objective(model, batch, kind, k, beta, mask, free_bits=free_bits)
+        return out if model.training else out.detach() * 0 - next(counter)
+
+    monkeypatch.setattr(training, "objective", falling)
+    model = small_vae()
+    x = model.head.prepare(TRAIN[:20])
+    h = train(
+        model, x, x, epochs=50, batch_size=20, patience=3, warmup_epochs=warmup, progress=False
+    )
+    assert h.best_epoch == 0
+    assert h.epochs_run == max(0, warmup - 1) + 3 + 1
