@@ -59,7 +59,12 @@ def main(module: str) -> int:
     )
     for name in real:
         print(f"  survived: {name}")
-    return 0
+    # mutmut numbers the mutants of a function in order, so editing the function renumbers them:
+    # a listed "equivalent" mutant that the tests kill is a stale line that names another mutant.
+    stale = sorted(n for n in equiv if checked[n] == "killed")
+    for name in stale:
+        print(f"  stale line in {EQUIVALENT.name} (this mutant is killed): {name}")
+    return 1 if stale else 0
 
 
 if __name__ == "__main__":
