@@ -155,3 +155,33 @@ def test_training_objective_iwae_ignores_what_the_mask_hides() -> None:
             values.append(fn(model, batch, "iwae", 3, mask=mask))
     assert torch.isfinite(values[0]).all()
     assert torch.equal(values[0], values[1])
+
+
+def test_iwae_bound_accepts_a_broadcast_mask_across_batches() -> None:
+    """A mask of one row applies to every image, also when the images are scored in several
+    batches (it used to stop at the first batch's split)."""
+    model = small_model()
+    x = model.head.prepare(data(5))
+    row = torch.tensor([[True, False, True, True, False, True]])
+    torch.manual_seed(0)
+    broadcast = iwae_bound(model, x, k=4, batch=2, mask=row)
+    torch.manual_seed(0)
+    full = iwae_bound(model, x, k=4, batch=2, mask=row.expand_as(x))
+    assert broadcast.shape == (5,) and torch.equal(broadcast, full)
+    with pytest.raises(ValueError) as err:
+        iwae_bound(model, x, k=4, mask=torch.ones(2, 6, dtype=torch.bool))
+    assert (
+        str(err.value) == "iwae_bound: mask of shape (2, 6) does not broadcast to x of shape (5, 6)"
+    )
+
+
+def test_a_mask_needs_a_model_whose_encoder_sees_it() -> None:
+    """The whole message: what is needed, where it lives, and what was passed."""
+    torch.manual_seed(0)
+    plain = VAE(LIKELIHOODS["binomial"](), data_dim=6, latent_dim=2, hidden=(8,))
+    x = plain.head.prepare(data())
+    with pytest.raises(ValueError) as err:
+        elbo(plain, x, mask=torch.ones_like(x, dtype=torch.bool))
+    assert str(err.value) == (
+        "a mask needs a model whose encoder sees it (vae_tutorial.missing.MaskedVAE), got VAE"
+    )

@@ -30,6 +30,7 @@ import torch
 from torch import Tensor
 from torch.distributions import Independent, Normal, kl_divergence
 
+from .likelihoods.masking import check_mask
 from .model import VAE
 
 
@@ -128,7 +129,12 @@ def iwae_bound(
         raise ValueError(f"iwae_bound: k must be >= 1, got {k}")
     out = []
     with torch.no_grad():
-        masks = [None] * len(x.split(batch)) if mask is None else mask.split(batch)
+        # a mask may broadcast (e.g. one row for every image): expand it before splitting
+        masks = (
+            [None] * len(x.split(batch))
+            if mask is None
+            else check_mask(mask, x, "iwae_bound").split(batch)
+        )
         for xb, mb in zip(x.split(batch), masks, strict=True):
             logw = torch.cat(
                 [
