@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
+from tensor_asserts import assert_tensors_close
 
 from vae_tutorial.likelihoods.autoregressive import AutoregressiveHead, make_conditional
 from vae_tutorial.likelihoods.categorical import CategoricalHead
@@ -24,15 +25,6 @@ def randomised(head: torch.nn.Module, seed: int = 0) -> torch.nn.Module:
     for p in head.parameters():
         torch.nn.init.normal_(p, std=0.5)
     return head.to(F64)
-
-
-def assert_close(actual: torch.Tensor, expected: torch.Tensor, rtol: float, atol: float) -> None:
-    """Same shape and dtype, and |actual - expected| <= atol + rtol |expected| everywhere.
-
-    (``torch.testing.assert_close`` would do, but its first call imports for seconds.)
-    """
-    assert actual.shape == expected.shape and actual.dtype == expected.dtype
-    assert bool(((actual - expected).abs() <= atol + rtol * expected.abs()).all())
 
 
 def num_params(module: torch.nn.Module) -> int:
@@ -81,7 +73,7 @@ def test_network_input_maps_levels_to_minus_one_one() -> None:
     head = AutoregressiveHead(4, 1, num_levels=5)
     x = torch.tensor([0.0, 1.0, 2.0, 3.0, 4.0], dtype=F64)
     expected = torch.tensor([-1.0, -0.5, 0.0, 0.5, 1.0], dtype=F64)
-    assert_close(head.network_input(x), expected, rtol=0, atol=0)
+    assert_tensors_close(head.network_input(x), expected, rtol=0, atol=0)
 
 
 def test_expand_keeps_the_head_and_broadcasts_the_context() -> None:
@@ -93,7 +85,7 @@ def test_expand_keeps_the_head_and_broadcasts_the_context() -> None:
     assert big.batch_shape == (4, 2) and big.event_shape == (3,) and big.head is head
     assert big.context.shape == (4, 2, 3)
     x = torch.tensor([[0.0, 2.0, 1.0], [1.0, 1.0, 2.0]], dtype=F64)
-    assert_close(big.log_prob(x), dist.log_prob(x).expand(4, 2), rtol=0, atol=0)
+    assert_tensors_close(big.log_prob(x), dist.log_prob(x).expand(4, 2), rtol=0, atol=0)
 
 
 # -- MADE (made.py) ------------------------------------------------------------------------------
@@ -114,7 +106,7 @@ def test_masked_linear_stores_a_float_mask_and_keeps_its_bias() -> None:
     x = torch.tensor([[0.3, -1.2]], dtype=F64)
     w, b = layer.weight, layer.bias
     expected = torch.stack([w[0, 0] * x[0, 0] + b[0], w[1, 0] * x[0, 0] + w[1, 1] * x[0, 1] + b[1]])
-    assert_close(layer(x)[0], expected, rtol=1e-12, atol=1e-14)
+    assert_tensors_close(layer(x)[0], expected, rtol=1e-12, atol=1e-14)
 
 
 def made_masks_by_hand() -> dict[str, torch.Tensor]:
@@ -165,7 +157,7 @@ def test_made_conditional_raw_equals_the_formula_with_hand_built_masks() -> None
     h = torch.tanh(h @ (masks["hidden"] * hidden.weight).T + hidden.bias)
     eta = h @ (masks["out"] * out.weight).T + out.bias
     eta = eta + xt @ (masks["direct"] * head.direct.weight).T + context @ head.context_out.weight.T
-    assert_close(head.conditional_raw(x, context), eta, rtol=1e-12, atol=1e-12)
+    assert_tensors_close(head.conditional_raw(x, context), eta, rtol=1e-12, atol=1e-12)
 
 
 def test_made_defaults() -> None:
@@ -234,7 +226,7 @@ def test_masked_conv_sums_the_causal_neighbours_plus_bias() -> None:
             for dr, dc in [(-1, -1), (-1, 0), (-1, 1), (0, -1)]:
                 if 0 <= r + dr < 3 and 0 <= c + dc < 4:
                     total = total + w[:, 1 + dr, 1 + dc] * x[r + dr, c + dc]
-            assert_close(got[0, :, r, c], total, rtol=1e-12, atol=1e-12)
+            assert_tensors_close(got[0, :, r, c], total, rtol=1e-12, atol=1e-12)
 
 
 def test_pixelcnn_conditional_raw_equals_a_pixel_by_pixel_computation() -> None:
@@ -259,7 +251,7 @@ def test_pixelcnn_conditional_raw_equals_a_pixel_by_pixel_computation() -> None:
         h = F.elu(lin2.weight @ h + lin2.bias)
         out = lin_out.weight @ h + lin_out.bias
         eta[[d, 12 + d, 24 + d]] = out
-    assert_close(head.conditional_raw(x, context), eta, rtol=1e-12, atol=1e-12)
+    assert_tensors_close(head.conditional_raw(x, context), eta, rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("layers", [0, 1, 2])

@@ -9,6 +9,7 @@ import math
 
 import pytest
 import torch
+from tensor_asserts import assert_tensors_close
 from torch.distributions import LowRankMultivariateNormal, Normal, constraints
 
 from vae_tutorial.likelihoods import (
@@ -33,12 +34,6 @@ def _error(call) -> str:
     return str(err.value)
 
 
-def _close(got: torch.Tensor, want: torch.Tensor, rtol: float = 1e-12) -> None:
-    """Same shape and dtype, values equal to ``rtol`` (torch.testing's import costs seconds)."""
-    assert got.shape == want.shape and got.dtype == want.dtype
-    assert got.tolist() == pytest.approx(want.tolist(), rel=rtol, abs=1e-300)
-
-
 def _normal_log_density(x: float, mean: float = 0.0, sigma: float = 1.0) -> float:
     return -0.5 * ((x - mean) / sigma) ** 2 - math.log(sigma) - 0.5 * math.log(2 * math.pi)
 
@@ -48,7 +43,7 @@ def test_base_representation_is_the_unit_interval() -> None:
     """The base head reads the digits' levels 0..16 as level / 16."""
     levels = torch.tensor([0.0, 4.0, 8.0, 16.0], dtype=F64)
     expected = torch.tensor([0.0, 0.25, 0.5, 1.0], dtype=F64)
-    _close(LikelihoodHead().representation(levels), expected, rtol=0)
+    assert_tensors_close(LikelihoodHead().representation(levels), expected, rtol=0)
 
 
 def test_prepare_refuses_a_single_one_with_the_whole_message() -> None:
@@ -159,7 +154,7 @@ def test_entropy_sums_the_dimensions_per_batch_element() -> None:
     """Normal entropy 0.5 log(2 pi e sigma^2) per pixel, summed over D = 3, shape batch_shape."""
     entropy = _gaussian((2,), 3, sigma=2.0).entropy()
     one = 0.5 * math.log(2 * math.pi * math.e * 4.0)
-    _close(entropy, torch.full((2,), 3 * one, dtype=F64))
+    assert_tensors_close(entropy, torch.full((2,), 3 * one, dtype=F64))
 
 
 def test_expand_keeps_one_reinterpreted_dimension() -> None:
@@ -170,7 +165,7 @@ def test_expand_keeps_one_reinterpreted_dimension() -> None:
     assert expanded.support.check(torch.zeros(2, 3, dtype=F64)).shape == (2,)
     x = torch.tensor([[0.5, -1.0, 2.0], [0.0, 0.0, 0.0]], dtype=F64)
     expected = [sum(_normal_log_density(v) for v in row) for row in x.tolist()]
-    _close(expanded.log_prob(x), torch.tensor(expected, dtype=F64))
+    assert_tensors_close(expanded.log_prob(x), torch.tensor(expected, dtype=F64))
 
 
 class _TaggedHeadDistribution(HeadDistribution):
@@ -202,8 +197,8 @@ def test_masked_log_prob_per_dim_of_an_unbatched_x() -> None:
     x = torch.tensor([0.1, math.nan, 0.3], dtype=F64)
     mask = torch.tensor([True, False, True])
     expected = torch.tensor([_normal_log_density(0.1), 0.0, _normal_log_density(0.3)], dtype=F64)
-    _close(dist.log_prob_per_dim(x, mask), expected)
-    _close(dist.log_prob(x, mask=mask), expected.sum())
+    assert_tensors_close(dist.log_prob_per_dim(x, mask), expected)
+    assert_tensors_close(dist.log_prob(x, mask=mask), expected.sum())
 
 
 def test_masked_log_prob_of_the_wrong_size_names_both_sizes() -> None:
@@ -265,7 +260,7 @@ def test_joint_head_scores_an_unbatched_image() -> None:
     sigma = torch.nn.functional.softplus(raw_sigma) + 1e-3
     reference = LowRankMultivariateNormal(mean, column[:, None], sigma**2)
     x = torch.tensor([0.2, 0.4, -0.1], dtype=F64)
-    _close(head(raw).log_prob(x), reference.log_prob(x))
+    assert_tensors_close(head(raw).log_prob(x), reference.log_prob(x))
     check_event(head, x, 3)  # the check alone accepts it as well
 
 

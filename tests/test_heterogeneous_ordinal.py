@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 from scipy import special
+from tensor_asserts import assert_tensors_close
 from torch import Tensor
 from torch.distributions import Categorical, constraints
 
@@ -33,13 +34,6 @@ def level_probs(location: np.ndarray, cut: np.ndarray) -> np.ndarray:
     cdf = special.expit(cut - location[..., None])
     zeros = np.zeros(cdf.shape[:-1] + (1,))
     return np.diff(np.concatenate([zeros, cdf, zeros + 1.0], axis=-1), axis=-1)
-
-
-def close(actual: Tensor, expected: Tensor) -> None:
-    """Float64 agreement to 1e-12 relative, shapes equal (numpy's check: no torch.testing import,
-    which costs a second on first use)."""
-    assert actual.shape == expected.shape and actual.dtype == expected.dtype
-    np.testing.assert_allclose(actual.detach().numpy(), expected.detach().numpy(), rtol=1e-12)
 
 
 def hand_cutpoints(head: OrdinalHead) -> np.ndarray:
@@ -229,10 +223,10 @@ def test_heterogeneous_shapes_follow_the_raw_batch() -> None:
     x = torch.tensor([4.0, -0.3], dtype=F64)
     rating, height = head.column_heads.values()  # raw[..., j * D + c]: rating 0, height 1 and 3
     per_col = [rating(raw[..., :1]).log_prob(x[:1]), height(raw[..., 1::2]).log_prob(x[1:])]
-    close(dist.log_prob(x), per_col[0] + per_col[1])
+    assert_tensors_close(dist.log_prob(x), per_col[0] + per_col[1])
     one = head(raw[1, 2])
     assert one.batch_shape == ()
-    close(one.log_prob(x), per_col[0][1, 2] + per_col[1][1, 2])
+    assert_tensors_close(one.log_prob(x), per_col[0][1, 2] + per_col[1][1, 2])
 
 
 def test_heterogeneous_check_value_accepts_any_batch_shape() -> None:

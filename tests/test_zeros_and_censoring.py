@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 from scipy import special, stats
+from tensor_asserts import assert_tensors_close
 from torch.distributions import Distribution
 
 from vae_tutorial.likelihoods.base import LikelihoodHead
@@ -30,13 +31,6 @@ F64 = torch.float64
 def t64(*values: float) -> torch.Tensor:
     """A float64 tensor of the given values."""
     return torch.tensor(values, dtype=F64)
-
-
-def close(actual: torch.Tensor, expected: torch.Tensor) -> None:
-    """Equal shapes and values to float64 round-off (numpy's check: torch.testing's first call
-    pulls in slow lazy imports)."""
-    assert actual.shape == expected.shape and actual.dtype == expected.dtype
-    np.testing.assert_allclose(actual.numpy(), expected.numpy(), rtol=1e-12, atol=1e-15)
 
 
 # -- the censored normal distribution ----------------------------------------------------------
@@ -179,8 +173,8 @@ def test_censored_gaussian_head_accepts_small_positive_scale_and_sigma() -> None
     """A scale below 1 is fine: mu = loc + scale * r and s = scale * sigma."""
     head = CensoredGaussianHead(loc=1.0, scale=0.5, sigma=0.25).to(F64)
     dist = head(t64(2.0)).base_dist
-    close(dist.loc, t64(2.0))
-    close(dist.scale, t64(0.125))
+    assert_tensors_close(dist.loc, t64(2.0), atol=1e-15)
+    assert_tensors_close(dist.scale, t64(0.125), atol=1e-15)
 
 
 def test_censored_gaussian_head_censors_at_its_own_limit() -> None:
@@ -195,7 +189,7 @@ def test_censored_gaussian_head_censors_at_its_own_limit() -> None:
 def test_censored_gaussian_encoder_input_standardises() -> None:
     """The encoder sees (x - loc) / scale."""
     head = CensoredGaussianHead(loc=2.0, scale=4.0)
-    close(head.encoder_input(t64(6.0, 2.0, 0.0)), t64(1.0, 0.0, -0.5))
+    assert_tensors_close(head.encoder_input(t64(6.0, 2.0, 0.0)), t64(1.0, 0.0, -0.5), atol=1e-15)
 
 
 # -- settings of the other heads ---------------------------------------------------------------
@@ -240,24 +234,24 @@ def test_zero_inflated_counts_are_the_levels_and_the_encoder_sees_them_over_16(
     """The counts are the digits' levels 0..16 themselves; the encoder sees level / 16."""
     head = make()
     levels = t64(0.0, 3.0, 16.0)
-    close(head.representation(levels), levels)
-    close(head.encoder_input(t64(0.0, 8.0, 16.0)), t64(0.0, 0.5, 1.0))
+    assert_tensors_close(head.representation(levels), levels, atol=1e-15)
+    assert_tensors_close(head.encoder_input(t64(0.0, 8.0, 16.0)), t64(0.0, 0.5, 1.0), atol=1e-15)
 
 
 def test_lognormal_representation_and_bins_are_the_open_unit_interval() -> None:
     """Level k becomes (k + 1/2) / 17, inside its bin [k / 17, (k + 1) / 17]."""
     head = LogNormalHead()
     levels = t64(0.0, 5.0, 16.0)
-    close(head.representation(levels), t64(0.5, 5.5, 16.5) / 17)
+    assert_tensors_close(head.representation(levels), t64(0.5, 5.5, 16.5) / 17, atol=1e-15)
     lower, upper = head.bin_edges(levels)
-    close(lower, t64(0.0, 5.0, 16.0) / 17)
-    close(upper, t64(1.0, 6.0, 17.0) / 17)
+    assert_tensors_close(lower, t64(0.0, 5.0, 16.0) / 17, atol=1e-15)
+    assert_tensors_close(upper, t64(1.0, 6.0, 17.0) / 17, atol=1e-15)
 
 
 def test_hurdle_representation_keeps_zero_and_has_no_bins() -> None:
     """Level k becomes k / 16 (so level 0 is the hurdle's exact 0); bins are refused."""
     head = HurdleLogNormalHead()
-    close(head.representation(t64(0.0, 4.0, 16.0)), t64(0.0, 0.25, 1.0))
+    assert_tensors_close(head.representation(t64(0.0, 4.0, 16.0)), t64(0.0, 0.25, 1.0), atol=1e-15)
     with pytest.raises(ValueError) as err:
         head.bin_edges(t64(0.0, 4.0))
     assert str(err.value) == (
